@@ -40,7 +40,7 @@ def _load_by_position(model: nn.Module) -> nn.Module:
     if len(keys) > len(tensors):
         raise RuntimeError(f"EfficientNet-Lite0: model has {len(keys)} tensors, the package {len(tensors)}")
     mapped = {}
-    for key, value in zip(keys, tensors):  # a features_only model is a prefix of the classifier's keys
+    for key, value in zip(keys, tensors, strict=False):  # a features_only model is a prefix of the classifier's keys
         if tuple(model.state_dict()[key].shape) != tuple(value.shape):
             raise RuntimeError(f"EfficientNet-Lite0: shape mismatch at {key}: {tuple(value.shape)}")
         mapped[key] = value
