@@ -50,11 +50,14 @@ def build_app():
     _configure_environment(os.environ.get("VTL_WEIGHTS_REPO"))
     import gradio as gr
 
+    # Each tab's Blocks is built outside the app's context and then rendered into its tab (built inside, it would
+    # render twice).
+    tabs = {task: importlib.import_module(f"demos.{task}").create_demo() for task, _ in TABS}
     with gr.Blocks(title="Visual Transfer Lab") as app:
         gr.Markdown(HEADER)
         for task, label in TABS:
             with gr.Tab(label, id=task):
-                importlib.import_module(f"demos.{task}").create_demo().render()
+                tabs[task].render()
         gr.api(health, api_name="health", concurrency_limit=None, queue=False)
     app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return app
