@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import random
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 
 class InvalidInput(ValueError):
@@ -15,6 +18,8 @@ class InvalidInput(ValueError):
 
 def pick_device(name: str | None = None) -> torch.device:
     """Return the device to run on: `name` if given ("auto", "cpu", "cuda"), else $VTL_DEVICE, else auto."""
+    import torch  # imported on first use: the app starts without torch
+
     name = (name or os.environ.get("VTL_DEVICE") or "auto").lower()
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
@@ -25,6 +30,8 @@ def pick_device(name: str | None = None) -> torch.device:
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch so a run can be repeated."""
+    import torch
+
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

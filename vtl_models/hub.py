@@ -14,12 +14,13 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import torch
-from safetensors.torch import load_file, save_file
-
 from vtl_models import TASKS
+
+if TYPE_CHECKING:  # torch and safetensors are imported on first load: the app starts without them
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,8 @@ def load_weights(
     task: str, name: str = "default", repo_id: str | None = None
 ) -> tuple[dict[str, torch.Tensor], ModelCard]:
     """Load the sha256-checked state dict of `task`/`name` (fp32) and its card."""
+    from safetensors.torch import load_file
+
     card = read_card(task, name)
     state = load_file(str(resolve_weights(card, repo_id)))
     return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}, card
@@ -159,6 +162,8 @@ def load_weights(
 
 def save_weights(task: str, name: str, state: dict[str, torch.Tensor], card: dict, half: bool = False) -> Path:
     """Write `state` as safetensors (optionally fp16) and its card with sha256, size and file name filled in."""
+    from safetensors.torch import save_file
+
     path = card_path(task, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {
