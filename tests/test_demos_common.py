@@ -1,0 +1,46 @@
+"""What every tab relies on: errors become gr.Error, the quality accordion reads the card."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+from demos import common
+from vtl_models.common import InvalidInput
+from vtl_models.hub import WeightsError
+
+
+def test_guarded_turns_user_errors_into_their_message():
+    @common.guarded
+    def handler(x):
+        raise InvalidInput("upload an image first")
+
+    with pytest.raises(gr.Error, match="upload an image first"):
+        handler(1)
+
+
+def test_guarded_hides_internal_errors_behind_a_readable_message():
+    @common.guarded
+    def handler(x):
+        return {}["missing"]
+
+    with pytest.raises(gr.Error, match=r"could not be processed \(KeyError\)"):
+        handler(1)
+
+
+def test_guarded_reports_weight_problems_and_passes_results():
+    @common.guarded
+    def broken():
+        raise WeightsError("sha256 of weights/x does not match")
+
+    @common.guarded
+    def fine(x, y=2):
+        return x + y
+
+    with pytest.raises(gr.Error, match="sha256"):
+        broken()
+    assert fine(1, y=3) == 4
+
+
+def test_quality_markdown_without_weights_says_so():
+    assert "No trained weights" in common.quality_markdown("video", "paper", "nothing")
