@@ -1,0 +1,88 @@
+"""Labels + attention with shipped weights: predictor on fixed held-out scenes, and the tab via gradio_client."""
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vtl_models.common import InvalidInput
+from vtl_models.hub import has_card
+from vtl_models.multilabel.data import TEST_SEED
+from vtl_models.multilabel.render import render_scene
+from vtl_models.multilabel.vocab import LABELS
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not has_card("multilabel"), reason="multilabel weights not trained yet"),
+]
+EXAMPLES = Path(__file__).resolve().parent.parent / "demos" / "examples" / "multilabel"
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    from vtl_models.multilabel.predictor import load_predictor
+
+    return load_predictor("cpu")
+
+
+def test_predictor_on_fixed_test_scenes(predictor):
+    f1s = []
+    for seed in range(TEST_SEED, TEST_SEED + 24):
+        scene = render_scene(seed)
+        pred = predictor.predict(scene.image, beam=3)
+        truth = {LABELS[k] for k in np.nonzero(scene.labels)[0]}
+        got = set(pred.labels)
+        assert len(got) == len(pred.labels), "a label was emitted twice"
+        assert all(0.0 < c <= 1.0 for c in pred.confidences)
+        assert all(a.shape == (14, 14) for a in pred.attention)
+        hits = len(truth & got)
+        f1s.append(2 * hits / (len(truth) + len(got)) if got else 0.0)
+    assert np.mean(f1s) >= 0.75, f1s
+
+
+def test_predictor_threshold_beam_and_overlays(predictor):
+    scene = render_scene(TEST_SEED + 5)
+    full = predictor.predict(scene.image, beam=1, threshold=0.0)
+    strict = predictor.predict(scene.image, beam=1, threshold=0.999)
+    assert set(strict.labels) <= set(full.labels)
+    assert all(c >= 0.999 for c in strict.confidences)
+    overlays = predictor.overlays(scene.image, full, size=96)
+    assert len(overlays) == len(full.labels) and all(o.shape == (96, 96, 3) and o.dtype == np.uint8 for o in overlays)
+    photo = np.full((300, 500, 3), 200, np.uint8)  # any size is accepted
+    assert isinstance(predictor.predict(photo).labels, list)
+    with pytest.raises(InvalidInput):
+        predictor.predict(np.zeros((20, 20), np.float32))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_tab_through_gradio_client(tmp_path):
+    import gradio as gr
+    from gradio_client import Client, handle_file
+
+    from demos.multilabel import create_demo
+
+    with gr.Blocks() as app:
+        create_demo().render()
+    app.queue(max_size=8)
+    port = _free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        label, gallery = client.predict(
+            handle_file(str(EXAMPLES / "scene_sunset_sea.png")), 3, 0.0, api_name="/multilabel"
+        )
+        names = [c["label"].split(". ", 1)[1] for c in label["confidences"]]
+        assert {"sky", "sunset", "sun"} <= set(names), names
+        assert len(gallery) == len(names) and all(item["caption"] for item in gallery)
+        bad = tmp_path / "notes.txt"
+        bad.write_text("not an image")
+        with pytest.raises(Exception, match="not an image"):
+            client.predict(handle_file(str(bad)), 3, 0.0, api_name="/multilabel")
+    finally:
+        app.close()
