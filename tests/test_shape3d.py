@@ -1,0 +1,144 @@
+"""Image to 3D: renderer, generator, differentiable projection, meshing/export, losses (tiny, random init)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+
+from vtl_models.render import Camera, Light, Renderer
+from vtl_models.shape3d import data
+from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig, azimuth_error, azimuth_targets, project_voxels
+from vtl_models.shape3d.predictor import frame_object, grid_to_mesh
+from vtl_models.shape3d.shapes import CATEGORIES, build, voxel_centres
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    r = Renderer(128)
+    yield r
+    r.release()
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+def _box_grid(half: tuple[float, float, float]) -> np.ndarray:
+    x, y, z = voxel_centres().T
+    inside = (np.abs(x) <= half[0]) & (np.abs(y) <= half[1]) & (np.abs(z) <= half[2])
+    return inside.reshape(32, 32, 32)
+
+
+@pytest.mark.parametrize("azimuth,elevation", [(0.0, 0.0), (90.0, 0.0), (30.0, 35.0)])
+def test_projection_of_a_voxel_box_matches_the_rendered_box(renderer, azimuth, elevation):
+    half = (0.4, 0.2, 0.25)  # a flat, wide box: its silhouette changes a lot with the view
+    grid = _box_grid(half)
+    projected = project_voxels(
+        torch.from_numpy(grid).float()[None],
+        torch.tensor([azimuth]),
+        torch.tensor([elevation]),
+        data.CAMERA_DISTANCE,
+        data.CAMERA_FOV,
+        size=32,
+    )[0].numpy()
+    # the voxel box covers whole voxels: its true extent is rounded to the voxel edges
+    edge = [(np.floor(h * 32 - 0.5) + 1) / 32 for h in half]
+    box = trimesh.creation.box(extents=2 * np.array(edge))
+    _, mask = renderer.render(box.vertices, box.faces, camera=data.camera_for(azimuth, elevation))
+    expected = data.downsample(mask, 32) > 0.5
+    assert _iou(projected > 0.5, expected) > 0.9
+    if azimuth == 0.0 and elevation == 0.0:  # seen from the front: a 0.8 x 0.4 rectangle
+        rows, cols = np.flatnonzero((projected > 0.5).any(1)), np.flatnonzero((projected > 0.5).any(0))
+        assert (cols[-1] - cols[0] + 1) > 1.5 * (rows[-1] - rows[0] + 1)
+
+
+def test_projection_is_differentiable():
+    grid = torch.full((1, 32, 32, 32), 0.1, requires_grad=True)
+    project_voxels(grid, torch.tensor([10.0]), torch.tensor([20.0]), 2.0, 40.0).sum().backward()
+    assert grid.grad is not None and grid.grad.abs().sum() > 0
+
+
+def test_renderer_is_deterministic_and_masks_by_alpha(renderer):
+    mesh = trimesh.creation.icosphere(radius=0.3)
+    args = (mesh.vertices, mesh.faces, (200, 80, 40), Camera(azimuth=40, elevation=10), Light(), (10, 200, 30))
+    rgb1, mask1 = renderer.render(*args)
+    rgb2, mask2 = renderer.render(*args)
+    assert np.array_equal(rgb1, rgb2) and np.array_equal(mask1, mask2)
+    assert rgb1.shape == (128, 128, 3) and rgb1.dtype == np.uint8
+    assert set(np.unique(mask1)) <= {0.0, 1.0} and 0.05 < mask1.mean() < 0.5
+    assert (rgb1[mask1 == 0] == (10, 200, 30)).all()  # background shows exactly where nothing was drawn
+    assert mask1[64, 64] == 1 and mask1[0, 0] == 0  # centred object, rows flipped to top-down
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_occupancy_agrees_with_the_rendered_mesh(renderer, category):
+    shape, mesh, slots, voxels = build(category, 7)
+    assert len(slots) == len(mesh.faces) and 0.005 < voxels.mean() < 0.5
+    assert np.abs(mesh.vertices).max() <= 0.5  # inside the grid
+    _, mask = renderer.render(mesh.vertices, mesh.faces, camera=data.camera_for(20.0, 25.0))
+    projected = project_voxels(
+        torch.from_numpy(voxels).float()[None],
+        torch.tensor([20.0]),
+        torch.tensor([25.0]),
+        data.CAMERA_DISTANCE,
+        data.CAMERA_FOV,
+    )[0].numpy()
+    assert _iou(projected > 0.5, data.downsample(mask, 32) > 0.5) > 0.75
+
+
+def test_generator_is_deterministic_by_seed():
+    a, b = data.render_split("test", 3, 1), data.render_split("test", 3, 1)
+    assert np.array_equal(a.images, b.images) and np.array_equal(a.voxels, b.voxels)
+    assert a.images.shape == (3, 64, 64, 3) and a.voxels.shape == (3, 32, 32, 32)
+    c = data.render_split("train", 3, 1)
+    assert not np.array_equal(a.voxels, c.voxels)
+
+
+def test_symmetry_aware_pose_targets_and_errors():
+    target = azimuth_targets(torch.tensor([0.0, 0.0, 90.0]), torch.tensor([1, 0, 4]), 24)
+    assert target[0, 0] == 1 and target[1].sum() == 0 and torch.isclose(target[2].sum(), torch.tensor(1.0))
+    assert (target[2] > 0).sum() == 4
+    error = azimuth_error(torch.tensor([95.0, 350.0, 10.0]), torch.tensor([0.0, 10.0, 200.0]), torch.tensor([4, 1, 0]))
+    assert torch.allclose(error[:2], torch.tensor([5.0, 20.0])) and torch.isnan(error[2])
+
+
+def test_tiny_model_forward_shapes():
+    model = ShapeNet3D(ShapeNetConfig(latent=32, voxel_channels=(8, 8, 8)))
+    out = model(torch.zeros(2, 3, 64, 64))
+    assert out["voxel_logits"].shape == (2, 32, 32, 32) and out["mask_logits"].shape == (2, 64, 64)
+    assert out["azimuth_logits"].shape == (2, 24) and ((out["elevation"] >= 0) & (out["elevation"] <= 40)).all()
+
+
+def test_mesh_export_round_trips_and_is_watertight(tmp_path):
+    x, y, z = voxel_centres().T
+    grid = (np.sqrt(x**2 + y**2 + z**2) < 0.3).reshape(32, 32, 32).astype(np.float32)
+    grid[:, :, 31] = 1.0  # touching the grid's edge: padding must still close the surface
+    mesh = grid_to_mesh(grid, 0.5, 0.5)
+    mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.tile([200, 10, 10, 255], (len(mesh.vertices), 1)))
+    for ext in ("glb", "obj", "stl"):
+        path = tmp_path / f"m.{ext}"
+        mesh.export(path)
+        loaded = trimesh.load(path, force="mesh")
+        assert loaded.is_watertight, ext
+        assert abs(loaded.volume - mesh.volume) / mesh.volume < 0.01
+    glb = trimesh.load(tmp_path / "m.glb", force="mesh")
+    assert (glb.visual.vertex_colors[:, 0] == 200).all()
+    open_grid = np.zeros((32, 32, 32), np.float32)
+    with pytest.raises(ValueError, match="threshold"):
+        grid_to_mesh(open_grid, 0.5)
+
+
+def test_background_removal_centres_the_object():
+    image = np.full((200, 300, 3), 240, np.uint8)
+    image[20:60, 200:280] = (200, 30, 30)  # an object off-centre on a plain background
+    crop, removed = frame_object(image, True)
+    assert removed and crop.shape[0] == crop.shape[1]
+    red = (crop[..., 0] > 150) & (crop[..., 1] < 100)
+    rows, cols = np.flatnonzero(red.any(1)), np.flatnonzero(red.any(0))
+    assert (
+        abs((cols[0] + cols[-1]) / 2 - crop.shape[1] / 2) < 3 and abs((rows[0] + rows[-1]) / 2 - crop.shape[0] / 2) < 3
+    )
+    noisy = np.random.default_rng(0).integers(0, 256, (100, 100, 3), dtype=np.uint8)
+    assert frame_object(noisy, True)[1] is False

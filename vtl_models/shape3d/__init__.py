@@ -1,0 +1,1 @@
+"""Image to 3D: voxels, mask and pose from one image with 2D-3D self-consistency (Liao, Yang, Wang)."""

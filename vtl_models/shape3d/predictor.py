@@ -1,0 +1,173 @@
+"""Inference for the Image-to-3D tab: one image -> voxel grid, mesh files (.glb/.obj/.stl), silhouette and pose."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import trimesh
+from scipy import ndimage
+from skimage import measure
+
+from vtl_models.common import InvalidInput
+from vtl_models.images import resize, to_rgb
+from vtl_models.render import Camera
+from vtl_models.shape3d.evaluate import load_model
+from vtl_models.shape3d.train import to_input
+
+OBJECT_FILL = 0.66  # typical side of the object's box / image side in the training renders
+
+
+@dataclass
+class Shape3DResult:
+    """What the tab shows: files, silhouette, pose and the model input."""
+
+    glb: Path
+    obj: Path
+    stl: Path
+    silhouette: np.ndarray  # (S, S, 3) uint8: the model input with the predicted mask tinted
+    azimuth: float
+    elevation: float
+    azimuth_confidence: float
+    voxels: np.ndarray  # (32, 32, 32) probabilities [z, y, x]
+    model_input: np.ndarray  # (64, 64, 3) uint8
+    background_removed: bool
+    watertight: bool
+
+
+def plain_background(image: np.ndarray, tolerance: float = 18.0) -> np.ndarray | None:
+    """Foreground mask if the border is one plain colour (else None): pixels far from the border's median colour."""
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]]).astype(np.float32)
+    colour = np.median(border, axis=0)
+    if np.median(np.linalg.norm(border - colour, axis=1)) > tolerance / 2:
+        return None  # cluttered or gradient border: leave the image alone
+    foreground = np.linalg.norm(image.astype(np.float32) - colour, axis=2) > tolerance
+    foreground = ndimage.binary_opening(foreground, iterations=1)
+    labels, n = ndimage.label(foreground)
+    if n == 0:
+        return None
+    sizes = ndimage.sum(foreground, labels, range(1, n + 1))
+    keep = sizes >= 0.05 * sizes.max()  # drop specks, keep all sizeable pieces (a lamp's shade and base)
+    return ndimage.binary_fill_holes(keep[labels - 1] & (labels > 0))
+
+
+def frame_object(image: np.ndarray, remove_background: bool) -> tuple[np.ndarray, bool]:
+    """Crop a square around the object so it fills the frame as in training; (crop, whether background was found)."""
+    mask = plain_background(image) if remove_background else None
+    height, width = image.shape[:2]
+    if mask is None or mask.sum() < 16:
+        side = min(height, width)  # no plain background: a centred square, as the user framed it
+        top, left = (height - side) // 2, (width - side) // 2
+        return image[top : top + side, left : left + side], False
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    cy, cx = (rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2
+    side = max(rows[-1] - rows[0], cols[-1] - cols[0]) / OBJECT_FILL
+    background = np.median(np.concatenate([image[0], image[-1]]), axis=0).astype(np.uint8)
+    # Pad with the background colour so the square may extend past the image edges.
+    pad = int(side)
+    canvas = np.empty((height + 2 * pad, width + 2 * pad, 3), np.uint8)
+    canvas[:] = background
+    canvas[pad : pad + height, pad : pad + width] = image
+    top, left = int(round(cy - side / 2)) + pad, int(round(cx - side / 2)) + pad
+    return canvas[top : top + int(side), left : left + int(side)], True
+
+
+def grid_to_mesh(voxels: np.ndarray, threshold: float = 0.5, smoothing: float = 0.0) -> trimesh.Trimesh:
+    """Marching cubes (scikit-image) on a padded [z, y, x] probability grid -> a closed mesh in world units."""
+    grid = ndimage.gaussian_filter(voxels, smoothing) if smoothing > 0 else voxels
+    if grid.max() <= threshold:
+        raise InvalidInput(
+            f"no voxel is above the threshold {threshold:.2f} (highest {grid.max():.2f}): lower the threshold or "
+            "try an image with one clear object"
+        )
+    padded = np.pad(grid, 1)  # zero border: the surface closes, so the mesh is watertight
+    verts, faces, _, _ = measure.marching_cubes(padded, level=threshold)
+    size = voxels.shape[0]
+    world = (verts[:, ::-1] - 1 + 0.5) / size - 0.5  # (z, y, x) index -> (x, y, z) world
+    mesh = trimesh.Trimesh(world, faces[:, ::-1], process=True)  # axis swap flips the winding back outwards
+    if mesh.volume < 0:
+        mesh.invert()
+    return mesh
+
+
+def colour_from_image(mesh: trimesh.Trimesh, image: np.ndarray, azimuth: float, elevation: float) -> np.ndarray:
+    """Vertex colours (V, 4) uint8 sampled from the input by projecting each vertex with the predicted pose."""
+    from vtl_models.shape3d.data import camera_for
+
+    camera: Camera = camera_for(azimuth, elevation)
+    clip = (camera.projection_matrix() @ camera.view_matrix() @ np.c_[mesh.vertices, np.ones(len(mesh.vertices))].T).T
+    ndc = clip[:, :2] / clip[:, 3:4]
+    size = image.shape[0]
+    cols = np.clip(((ndc[:, 0] + 1) / 2 * size).astype(int), 0, size - 1)
+    rows = np.clip(((1 - ndc[:, 1]) / 2 * size).astype(int), 0, size - 1)
+    rgb = image[rows, cols]
+    return np.c_[rgb, np.full(len(rgb), 255, np.uint8)]
+
+
+class Shape3DPredictor:
+    """The trained model with pre- and post-processing; thread-safe for inference."""
+
+    def __init__(self, device: torch.device | str = "cpu", name: str = "default"):
+        self.model, self.card = load_model(name)
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        self.size = self.model.config.image_size
+        self.out_dir = Path(tempfile.mkdtemp(prefix="vtl-shape3d-"))
+
+    @torch.inference_mode()
+    def predict(
+        self, image, remove_background: bool = True, threshold: float = 0.5, smoothing: float = 0.5
+    ) -> Shape3DResult:
+        """Reconstruct the object in `image` (anything to_rgb accepts)."""
+        if not 0.05 <= threshold <= 0.95:
+            raise InvalidInput("the threshold must be between 0.05 and 0.95")
+        if not 0.0 <= smoothing <= 3.0:
+            raise InvalidInput("the smoothing must be between 0 and 3 voxels")
+        rgb = to_rgb(image)
+        crop, removed = frame_object(rgb, remove_background)
+        small = resize(crop, self.size)
+        out = self.model(to_input(small[None]).to(self.device))
+        voxels = torch.sigmoid(out["voxel_logits"])[0].cpu().numpy()
+        probs = torch.softmax(out["azimuth_logits"][0], 0).cpu().numpy()
+        width = 360.0 / len(probs)
+        azimuth, elevation = float(probs.argmax() * width), float(out["elevation"][0])
+        mask = torch.sigmoid(out["mask_logits"])[0].cpu().numpy()
+        mesh = grid_to_mesh(voxels, threshold, smoothing)
+        mesh.visual = trimesh.visual.ColorVisuals(
+            mesh, vertex_colors=colour_from_image(mesh, small, azimuth, elevation)
+        )
+        stem = self.out_dir / f"shape_{abs(hash((small.tobytes(), threshold, smoothing))) % 10**12}"
+        paths = {}
+        for ext in ("glb", "obj", "stl"):
+            paths[ext] = stem.with_suffix(f".{ext}")
+            mesh.export(paths[ext])
+        return Shape3DResult(
+            glb=paths["glb"],
+            obj=paths["obj"],
+            stl=paths["stl"],
+            silhouette=silhouette_overlay(small, mask),
+            azimuth=azimuth,
+            elevation=elevation,
+            azimuth_confidence=float(probs.max()),
+            voxels=voxels,
+            model_input=small,
+            background_removed=removed,
+            watertight=bool(mesh.is_watertight),
+        )
+
+
+def silhouette_overlay(image: np.ndarray, mask: np.ndarray, size: int = 192) -> np.ndarray:
+    """The model input upscaled, darkened outside the predicted silhouette and tinted inside it."""
+    big = resize(image, size).astype(np.float32)
+    m = resize(np.repeat((mask * 255).astype(np.uint8)[..., None], 3, 2), size)[..., :1].astype(np.float32) / 255
+    tint = np.array([40, 200, 120], np.float32)
+    out = big * (0.35 + 0.65 * m) * (1 - 0.35 * m) + tint * 0.35 * m
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def load_predictor(device: torch.device | str = "cpu") -> Shape3DPredictor:
+    """Entry point used by demos.common.get_predictor."""
+    return Shape3DPredictor(device)
