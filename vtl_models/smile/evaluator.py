@@ -34,8 +34,8 @@ class Evaluator(nn.Module):
 
         w = width
         self.body = nn.Sequential(
-            block(3, w, 1), block(w, w, 1), block(w, 2 * w, 2), block(2 * w, 2 * w, 1), block(2 * w, 4 * w, 2),
-            block(4 * w, 4 * w, 1), block(4 * w, 8 * w, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            block(3, w, 1), block(w, 2 * w, 2), block(2 * w, 2 * w, 1), block(2 * w, 4 * w, 2),
+            block(4 * w, 8 * w, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
             nn.Linear(8 * w, FEATURES), nn.ReLU(True),
         )  # fmt: skip
         self.heads = nn.ModuleDict({k: nn.Linear(FEATURES, FACTOR_CLASSES[k]) for k in HEADS})
@@ -71,7 +71,7 @@ def load_evaluator() -> Evaluator:
 def main(argv: list[str] | None = None) -> None:
     """Train the evaluator on the validation split of both domains (disjoint from CDRD's training faces)."""
     parser = argparse.ArgumentParser(prog="python -m vtl_models.smile.evaluator")
-    parser.add_argument("--n", type=int, default=24_000, help="faces per domain")
+    parser.add_argument("--n", type=int, default=16_000, help="faces per domain")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--size", type=int, default=32)
     args = parser.parse_args(argv)

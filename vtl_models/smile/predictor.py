@@ -1,0 +1,149 @@
+"""Inference for the Smile transfer tab: find the face, encode it, decode it in both domains with the smile set.
+
+A face (real photo, procedural photo or cartoon) -> Haar face detection (largest face, or a centre crop) -> crop
+framed like the training faces -> the domain's encoder E -> (z, l) -> the generator's two domain branches with the
+smile code switched off / on / to a slider value. Outputs are upscaled smoothly for display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from vtl_models.common import InvalidInput
+from vtl_models.images import center_square, to_rgb
+from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
+
+DOMAINS = ("photo", "cartoon")
+DISPLAY = 256  # side of each displayed face
+MAX_SAMPLES = 8
+
+
+@dataclass
+class FaceCrop:
+    """The crop given to the encoder and how it was found."""
+
+    image: np.ndarray  # uint8 (S, S, 3), the model's input size
+    found_face: bool
+    message: str
+
+
+def _cascade() -> cv2.CascadeClassifier:
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    if cascade.empty():
+        raise RuntimeError("OpenCV's Haar face cascade is missing (opencv-python-headless 4.14 ships it)")
+    return cascade
+
+
+def crop_face(image: np.ndarray, size: int, cascade: cv2.CascadeClassifier) -> FaceCrop:
+    """Largest detected face, framed like the training faces (hair and chin inside), resized to `size`."""
+    height, width = image.shape[:2]
+    scale = min(1.0, 640 / max(height, width))  # detect on a bounded copy: huge photos stay fast
+    small = cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    grey = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    minimum = max(16, min(small.shape[:2]) // 8)
+    faces = cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(minimum, minimum))
+    if len(faces) == 0:
+        crop, found = center_square(image), False
+        message = "No face was found, so the centre of the image was used; a frontal face fills the frame best."
+    else:
+        x, y, w, h = (v / scale for v in max(faces, key=lambda f: f[2] * f[3]))
+        # the training faces fill about half the frame, a little below the centre: widen the Haar box to match
+        side = 1.9 * max(w, h)
+        cx, cy = x + w / 2, y + h / 2 + 0.05 * h
+        left, top = round(cx - side / 2), round(cy - side / 2)
+        pad = max(0, -left, -top, left + round(side) - width, top + round(side) - height)
+        padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        crop = padded[top + pad : top + pad + round(side), left + pad : left + pad + round(side)]
+        found = True
+        message = f"Found {len(faces)} face(s); using the largest."
+    resized = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+    return FaceCrop(resized, found, message)
+
+
+def guess_domain(image: np.ndarray) -> str:
+    """'cartoon' for flat-coloured images (most pixels equal to a neighbour), else 'photo'."""
+    small = cv2.resize(image, (128, 128), interpolation=cv2.INTER_NEAREST).astype(np.int16)
+    flat = (np.abs(np.diff(small, axis=1)).sum(-1) <= 3).mean()
+    return "cartoon" if flat > 0.5 else "photo"
+
+
+def upscale(image: np.ndarray, side: int = DISPLAY) -> np.ndarray:
+    """Smooth (bicubic) upscaling of a small face for display."""
+    return cv2.resize(image, (side, side), interpolation=cv2.INTER_CUBIC)
+
+
+def _to_uint8(batch: torch.Tensor) -> np.ndarray:
+    return ((batch.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+
+
+class SmilePredictor:
+    """CDRD with its committed weights; every method returns uint8 RGB arrays."""
+
+    def __init__(self, model: CDRD, card, device: torch.device):
+        self.model, self.card, self.device = model.to(device).eval(), card, device
+        self.size = model.cfg.size
+        self.cascade = _cascade()
+
+    def prepare(self, image, domain: str = "auto") -> tuple[torch.Tensor, int, FaceCrop]:
+        """User image -> model input (1, 3, S, S), domain index and the crop."""
+        rgb = to_rgb(image)
+        crop = crop_face(rgb, self.size, self.cascade)
+        if domain == "auto":
+            domain = guess_domain(crop_face(rgb, 128, self.cascade).image)
+        if domain not in DOMAINS:
+            raise InvalidInput(f"domain must be one of auto, {', '.join(DOMAINS)}; got {domain!r}")
+        x = torch.from_numpy(crop.image).permute(2, 0, 1).float().div(127.5).sub(1).unsqueeze(0)
+        return x.to(self.device), DOMAINS.index(domain), crop
+
+    @torch.inference_mode()
+    def transfer(self, image, strength: float = 1.0, domain: str = "auto") -> dict:
+        """Translate a face: 2x2 grid (rows photo/cartoon, columns smile off/on), slider outputs, smile estimate."""
+        if not 0.0 <= float(strength) <= 1.0:
+            raise InvalidInput("the smile strength must be between 0 and 1")
+        x, d, crop = self.prepare(image, domain)
+        smiles = torch.tensor([0.0, 1.0, float(strength)], device=self.device)
+        out = self.model.translate(x.expand(3, -1, -1, -1), d, smiles)  # (3 smiles, 2 domains, 3, S, S)
+        faces = {(dom, s): upscale(_to_uint8(out[i, j : j + 1])[0]) for j, dom in enumerate(DOMAINS) for i, s in
+                 enumerate(("off", "on", "slider"))}  # fmt: skip
+        grid = np.concatenate(
+            [np.concatenate([faces[(dom, "off")], faces[(dom, "on")]], 1) for dom in DOMAINS], 0
+        )  # rows: photo, cartoon; columns: smile off, on
+        smiling = float(self.model.classify(x, d)[0])
+        return {
+            "grid": grid,
+            "photo": faces[("photo", "slider")],
+            "cartoon": faces[("cartoon", "slider")],
+            "input_crop": upscale(crop.image),
+            "domain": DOMAINS[d],
+            "smile_probability": smiling,
+            "message": crop.message,
+        }
+
+    @torch.inference_mode()
+    def sample(self, seed: int, n: int = 4) -> np.ndarray:
+        """New random faces: for each latent (column), photo/cartoon rows with the smile off then on."""
+        n = int(min(max(n, 1), MAX_SAMPLES))
+        columns = []
+        for s in (0.0, 1.0):
+            columns.append(self.model.sample(n, torch.full((n,), s), seed=int(seed) % 2**31))
+        # rows: photo off, photo on, cartoon off, cartoon on
+        rows = [_to_uint8(columns[s][:, dom]) for dom in (0, 1) for s in (0, 1)]
+        side = DISPLAY // 2
+        return np.concatenate([np.concatenate([upscale(f, side) for f in row], 1) for row in rows], 0)
+
+
+def load_predictor(device: torch.device | None = None, name: str = "default") -> SmilePredictor:
+    """Build the predictor from weights/smile/<name> (sha256-checked)."""
+    from vtl_models.hub import load_weights
+
+    state, card = load_weights("smile", name)
+    model = CDRD(CDRDConfig(**card.config))
+    model.load_state_dict(state)
+    return SmilePredictor(model, card, device or torch.device("cpu"))
+
+
+__all__ = ["SmilePredictor", "load_predictor", "crop_face", "guess_domain", "attribute_code"]
