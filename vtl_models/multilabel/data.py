@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 TRAIN_SEED, VAL_SEED, TEST_SEED = 0, 1_000_000, 2_000_000
 BACKBONE_INPUT = 224  # the ImageNet weights' native size; the 128 px scenes are upsampled to it
 OUT_INDICES = (3, 4)  # stride 16 (112 ch, 14x14) and stride 32 (320 ch, 7x7)
+GENERATOR_VERSION = 2  # bump when render.py changes: the feature cache is keyed on it
 CACHE_DIR = Path(__file__).resolve().parents[2] / "data" / "multilabel"
 
 
@@ -74,11 +75,15 @@ def extract_features(backbone: Backbone, images: np.ndarray, batch: int = 64, pr
     return torch.cat(f16s), torch.cat(f32s)
 
 
-def cached_split(name: str, start: int, count: int, backbone: Backbone | None = None) -> dict[str, torch.Tensor]:
-    """Features + labels of scenes [start, start+count), computed once and cached under data/multilabel/."""
-    path = CACHE_DIR / f"{name}_{start}_{count}_{BACKBONE_INPUT}.pt"
+def cached_split(
+    name: str, start: int, count: int, backbone: Backbone | None = None, load: bool = True
+) -> dict[str, torch.Tensor] | None:
+    """Features + labels of scenes [start, start+count), computed once and cached under data/multilabel/.
+
+    With load=False only make sure the cache exists (returns None if it already did)."""
+    path = CACHE_DIR / f"{name}_v{GENERATOR_VERSION}_{start}_{count}_{BACKBONE_INPUT}.pt"
     if path.exists():
-        return torch.load(path, weights_only=True)
+        return torch.load(path, weights_only=True) if load else None
     backbone = backbone or Backbone()
     log.info("rendering %d %s scenes", count, name)
     images, labels = render_many(range(start, start + count), workers=min(2, os.cpu_count() or 1))

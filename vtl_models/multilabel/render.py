@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vtl_models.multilabel import clutter
 from vtl_models.multilabel.scenes import (
     GROUND,
     SHADE,
@@ -56,7 +57,7 @@ def _clouds(c: _Canvas, rng, spec, horizon: float) -> None:
             for _ in range(rng.integers(3, 7))
         )
         blob = np.clip(blob, 0, 1) * (0.6 + 0.4 * _noise(rng, n, 12))
-        c.paint(np.clip(blob * rng.uniform(0.8, 1.1), 0, 1), _jitter(rng, color, 0.04), "clouds")
+        c.paint(np.clip(blob * rng.uniform(0.55, 1.1), 0, 1), _jitter(rng, color, 0.04), "clouds")
 
 
 def _sun_moon(c: _Canvas, rng, spec, horizon: float) -> None:
@@ -130,7 +131,7 @@ def _surface(c: _Canvas, rng, spec, horizon: float) -> dict:
         shore = n * rng.uniform(0.72, 0.9) + 3 * np.sin(xx[0] * rng.uniform(0.05, 0.15)) if spec["beach"] else n + 5
         region = below * (yy < shore)
     elif spec["water"] == "lake":  # a far shore band between the water and the sky tells a lake from the sea
-        far = horizon + rng.uniform(4, 12)
+        far = horizon + rng.uniform(2, 12)
         cx, bow = rng.uniform(0.3, 0.7) * n, rng.uniform(0.5, 2.0) / n
         near = n * rng.uniform(0.78, 0.98) - bow * (xx - cx) ** 2 + 2 * np.sin(xx * 0.2)
         region = ((yy > far) & (yy < near)).astype(np.float32)
@@ -222,7 +223,7 @@ def _boat(c: _Canvas, rng, spec, water: np.ndarray, horizon: float) -> None:
         return
     y = float(rng.choice(ys))
     x = rng.uniform(-4, n + 4)  # may stand partly outside the frame
-    h = (4 + 14 * np.clip((y - max(horizon, 0)) / (n - max(horizon, 0)), 0, 1)) * rng.uniform(0.8, 1.4)
+    h = (3 + 12 * np.clip((y - max(horizon, 0)) / (n - max(horizon, 0)), 0, 1)) * rng.uniform(0.8, 1.4)
     w, dark = h * 1.6, SHADE[spec["time"]]
     c.paint(
         _poly(n, [[x - w / 2, y - h * 0.35], [x + w / 2, y - h * 0.35], [x + w * 0.35, y], [x - w * 0.35, y]]),
@@ -252,7 +253,7 @@ def _place_objects(c: _Canvas, rng, spec, ground: np.ndarray, horizon: float) ->
     for _ in range(rng.integers(0, 4)):  # clutter: rocks and bushes carry no label
         i = rng.integers(len(ys))
         items.append((float(ys[i]), float(xs[i] + 2), "rock" if rng.random() < 0.5 else "bush"))
-    base = {"tree": 34, "house": 24, "person": 18, "car": 9, "rock": 5, "bush": 7}
+    base = {"tree": 30, "house": 22, "person": 16, "car": 8, "rock": 5, "bush": 7}
     for y, x, kind in sorted(items):  # far first, so nearer objects occlude them
         depth = np.clip((y - max(horizon, -n * 0.3)) / (n - max(horizon, -n * 0.3)), 0, 1)
         h = base[kind] * (0.3 + 0.9 * depth) * rng.uniform(0.8, 1.25)
@@ -288,6 +289,14 @@ def render_scene(seed: int, size: int = SIZE) -> Scene:
             _mountains(c, rng, spec, horizon)
         _sun_moon(c, rng, spec, horizon)
     regions = _surface(c, rng, spec, horizon)
+    if spec["water"] == "ocean" and rng.random() < 0.4:
+        clutter.islands(c, rng, spec, horizon)
+    if spec["water"] != "none" and rng.random() < 0.4:
+        clutter.water_clutter(c, rng, spec, regions["water"])
+    if rng.random() < 0.5:
+        clutter.ground_clutter(c, rng, spec, regions["ground"] & ~regions["water"], horizon)
+    if spec["view"] == "landscape" and rng.random() < 0.3:
+        clutter.sky_specks(c, rng, horizon)
     if spec["boat"]:
         for _ in range(rng.integers(1, 3)):
             _boat(c, rng, spec, regions["water"], horizon)
@@ -297,12 +306,11 @@ def render_scene(seed: int, size: int = SIZE) -> Scene:
     masks = c.masks
     masks[INDEX["water"]] |= masks[INDEX["lake"]] | masks[INDEX["ocean"]]
     if spec["time"] == "sunset":
-        masks[INDEX["sunset"]] = masks[INDEX["sky"]]
-    img = c.img * rng.uniform(0.8, 1.15) + rng.uniform(-0.08, 0.08)  # exposure
-    yy, xx = np.mgrid[:size, :size].astype(np.float32) / size - 0.5
-    img = img * (1 - rng.uniform(0, 0.5) * (xx**2 + yy**2))[..., None]  # vignette
-    img = img + rng.normal(0, rng.uniform(0.01, 0.05), img.shape).astype(np.float32)
-    image = (np.clip(img, 0, 1) * 255).astype(np.uint8)
+        # the sunset is the whole evening sky: its colours, the low sun and the lit clouds
+        masks[INDEX["sunset"]] = masks[INDEX["sky"]] | masks[INDEX["sun"]] | masks[INDEX["clouds"]]
+    if rng.random() < 0.4:
+        clutter.haze(c, rng, spec, horizon)
+    image = clutter.camera(c.img, rng)
     labels = (masks.reshape(len(masks), -1).sum(1) >= MIN_MASK_PIXELS).astype(np.float32)
     masks &= labels[:, None, None] > 0
     return Scene(image=image, labels=labels, masks=masks)

@@ -87,7 +87,7 @@ def sample_spec(rng: np.random.Generator) -> dict:
     s["sun"] = land and (s["time"] == "sunset" or (s["time"] == "day" and rng.random() < 0.45))
     s["moon"] = land and s["time"] == "night" and rng.random() < 0.8
     s["clouds"] = land and rng.random() < 0.4
-    s["bird"] = rng.random() < 0.2
+    s["bird"] = rng.random() < (0.05 if s["time"] == "night" else 0.2)
     has_ground = s["ground"] in ("grass", "snow", "dirt", "sand")
     s["boat"] = s["water"] != "none" and rng.random() < 0.45
     s["tree"] = s["ground"] in ("grass", "snow", "dirt") and rng.random() < 0.4

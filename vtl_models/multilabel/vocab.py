@@ -29,7 +29,7 @@ NUM_LABELS = len(LABELS)
 # What each label's evaluation mask covers (the label is present iff its mask has >= MIN_MASK_PIXELS pixels).
 MASK_MEANING: dict[str, str] = {
     "sky": "visible sky, clouds and sun excluded",
-    "sunset": "the sunset-coloured sky (same pixels as sky)",
+    "sunset": "the whole sunset sky: sky, sun and clouds",
     "water": "visible lake or ocean surface",
     "lake": "visible lake surface (water with a far shore)",
     "ocean": "visible sea surface (water meeting the sky at the horizon)",
