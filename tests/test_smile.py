@@ -83,3 +83,26 @@ def test_losses_are_finite_and_train_every_part():
     assert model.encoder.domain_specific[1][0].weight.grad.abs().sum() > 0
     loss_d.backward(inputs=list(model.discriminator.parameters()))
     assert model.discriminator.domain_specific[1][0][0].parametrizations.weight.original.grad.abs().sum() > 0
+
+
+def test_two_sample_metrics():
+    from vtl_models.smile.evaluate import frechet_distance, one_nn_accuracy
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, (300, 8)), rng.normal(0, 1, (300, 8))
+    far = rng.normal(6, 1, (300, 8))
+    assert 0.4 < one_nn_accuracy(a, b) < 0.6 and one_nn_accuracy(a, far) > 0.99
+    assert frechet_distance(a, b) < 1.0 < 200 < frechet_distance(a, far)
+
+
+def test_evaluator_and_crop_shapes():
+    from vtl_models.smile.evaluator import HEADS, Evaluator
+    from vtl_models.smile.predictor import _cascade, crop_face, guess_domain
+
+    features, logits = Evaluator(8)(torch.zeros(2, 3, 32, 32))
+    assert features.shape == (2, 128) and set(logits) == set(HEADS)
+    photo, _ = make_batch("photo", 1, 96, "test", 0)
+    cartoon, _ = make_batch("cartoon", 1, 96, "test", 0)
+    assert guess_domain(photo[0]) == "photo" and guess_domain(cartoon[0]) == "cartoon"
+    crop = crop_face(np.zeros((50, 80, 3), np.uint8), 32, _cascade())
+    assert not crop.found_face and crop.image.shape == (32, 32, 3) and "No face" in crop.message

@@ -74,9 +74,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=16_000, help="faces per domain")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     start = time.time()
     parts = [cached_split(d, args.n, args.size, "val") for d in ("photo", "cartoon")]
