@@ -29,6 +29,7 @@ class FaceCrop:
     image: np.ndarray  # uint8 (S, S, 3), the model's input size
     found_face: bool
     message: str
+    square: np.ndarray  # the same crop at its original resolution
 
 
 def _cascade() -> cv2.CascadeClassifier:
@@ -61,12 +62,14 @@ def crop_face(image: np.ndarray, size: int, cascade: cv2.CascadeClassifier) -> F
         found = True
         message = f"Found {len(faces)} face(s); using the largest."
     resized = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
-    return FaceCrop(resized, found, message)
+    return FaceCrop(resized, found, message, crop)
 
 
 def guess_domain(image: np.ndarray) -> str:
     """'cartoon' for flat-coloured images (most pixels equal to a neighbour), else 'photo'."""
-    small = cv2.resize(image, (128, 128), interpolation=cv2.INTER_NEAREST).astype(np.int16)
+    if min(image.shape[:2]) > 128:  # compare neighbours at <= 128 px; never upscale (copies would look flat)
+        image = cv2.resize(image, (128, 128), interpolation=cv2.INTER_AREA)
+    small = image.astype(np.int16)
     flat = (np.abs(np.diff(small, axis=1)).sum(-1) <= 3).mean()
     return "cartoon" if flat > 0.5 else "photo"
 
@@ -93,7 +96,7 @@ class SmilePredictor:
         rgb = to_rgb(image)
         crop = crop_face(rgb, self.size, self.cascade)
         if domain == "auto":
-            domain = guess_domain(crop_face(rgb, 128, self.cascade).image)
+            domain = guess_domain(crop.square)
         if domain not in DOMAINS:
             raise InvalidInput(f"domain must be one of auto, {', '.join(DOMAINS)}; got {domain!r}")
         x = torch.from_numpy(crop.image).permute(2, 0, 1).float().div(127.5).sub(1).unsqueeze(0)
