@@ -53,7 +53,7 @@ def crop_face(image: np.ndarray, size: int, cascade: cv2.CascadeClassifier) -> F
     else:
         x, y, w, h = (v / scale for v in max(faces, key=lambda f: f[2] * f[3]))
         # the training faces fill about half the frame, a little below the centre: widen the Haar box to match
-        side = 1.9 * max(w, h)
+        side = 1.75 * max(w, h)
         cx, cy = x + w / 2, y + h / 2 + 0.05 * h
         left, top = round(cx - side / 2), round(cy - side / 2)
         pad = max(0, -left, -top, left + round(side) - width, top + round(side) - height)
