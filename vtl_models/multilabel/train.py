@@ -34,6 +34,9 @@ DEVIATIONS = [
     "the feature-mapping layer's label probability vector initialises the LSTM state (with the mean grid feature) "
     "and is trained with its own BCE loss",
     "labels already emitted are masked out of the softmax, in training and decoding",
+    "LSTM input per step: an embedding of the previously emitted label and the attention context",
+    "attention is computed from the previous LSTM state (Show-Attend-Tell style); the label is read from the new "
+    "state and the context",
     "ranking score for mAP: a label's highest probability over the decoded steps of the best beam",
 ]
 
