@@ -101,7 +101,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, cfg: CDRDConfig):
         super().__init__()
-        c = cfg.width // 2
+        c = cfg.width  # as wide as the generator's last shared stage
         # D_S, D_T: the low-level layers see each domain's pixels; D_C: everything after is shared
         self.domain_specific = nn.ModuleList(
             nn.Sequential(_down(3, c), spectral_norm(nn.Conv2d(c, c, 3, 1, 1)), nn.LeakyReLU(0.2, True))
