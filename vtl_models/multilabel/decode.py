@@ -28,17 +28,17 @@ def beam_search(model: OrderFreeRNN, f16: torch.Tensor, f32: torch.Tensor, beam:
     k, w, steps = model.cfg.num_labels, max(1, int(beam)), model.cfg.max_steps
     rep = lambda x: x.repeat_interleave(w, 0)  # noqa: E731  (one row per hypothesis)
     v, keys, h, c = rep(v), rep(keys), rep(h), rep(c)
-    n = b * w
-    emitted = torch.zeros(n, k, dtype=torch.bool)
-    finished = torch.zeros(n, dtype=torch.bool)
-    prev = torch.full((n,), model.start, dtype=torch.long)
-    seqs = torch.full((n, steps), -1, dtype=torch.long)
-    step_prob = torch.zeros(n, steps)
-    atts = torch.zeros(n, steps, n_loc)
-    best_prob = torch.zeros(n, k)
-    logp = torch.full((b, w), float("-inf"))
+    n, dev = b * w, v.device
+    emitted = torch.zeros(n, k, dtype=torch.bool, device=dev)
+    finished = torch.zeros(n, dtype=torch.bool, device=dev)
+    prev = torch.full((n,), model.start, dtype=torch.long, device=dev)
+    seqs = torch.full((n, steps), -1, dtype=torch.long, device=dev)
+    step_prob = torch.zeros(n, steps, device=dev)
+    atts = torch.zeros(n, steps, n_loc, device=dev)
+    best_prob = torch.zeros(n, k, device=dev)
+    logp = torch.full((b, w), float("-inf"), device=dev)
     logp[:, 0] = 0.0  # one live hypothesis to start with
-    stay = torch.full((k + 1,), float("-inf"))
+    stay = torch.full((k + 1,), float("-inf"), device=dev)
     stay[k] = 0.0  # a finished hypothesis only continues with a free END
     for t in range(steps):
         logits, alpha, (h, c) = model.step(v, keys, (h, c), prev, emitted)
@@ -48,7 +48,7 @@ def beam_search(model: OrderFreeRNN, f16: torch.Tensor, f32: torch.Tensor, beam:
         prob = lp.exp()
         lp = torch.where(finished[:, None], stay, lp)
         top, idx = (logp.reshape(n, 1) + lp).reshape(b, w * (k + 1)).topk(w, dim=1)
-        src = (torch.arange(b)[:, None] * w + idx // (k + 1)).reshape(-1)
+        src = (torch.arange(b, device=dev)[:, None] * w + idx // (k + 1)).reshape(-1)
         tok = (idx % (k + 1)).reshape(-1)
         h, c, emitted, finished, seqs = h[src], c[src], emitted[src], finished[src], seqs[src]
         step_prob, atts, best_prob, prob, alpha = step_prob[src], atts[src], best_prob[src], prob[src], alpha[src]
@@ -63,11 +63,11 @@ def beam_search(model: OrderFreeRNN, f16: torch.Tensor, f32: torch.Tensor, beam:
         logp, prev = top, tok
         if bool(finished.all()):
             break
-    pick = torch.arange(b) * w + logp.argmax(1)
+    pick = torch.arange(b, device=dev) * w + logp.argmax(1)
     order, probs, attention = [], [], []
     for row in pick.tolist():
         ids = [int(x) for x in seqs[row].tolist() if 0 <= x < k]
         order.append(ids)
         probs.append([float(p) for p in step_prob[row, : len(ids)].tolist()])
-        attention.append(atts[row, : len(ids)].clone())
-    return Decoded(order=order, probs=probs, attention=attention, scores=best_prob[pick].clone())
+        attention.append(atts[row, : len(ids)].cpu())
+    return Decoded(order=order, probs=probs, attention=attention, scores=best_prob[pick].cpu())

@@ -67,7 +67,7 @@ class MultilabelPredictor:
         # The model saw SIZE x SIZE scenes; photos of any shape are squeezed to that square, as the scenes were drawn.
         scene = resize(image, SIZE) if image.shape[:2] != (SIZE, SIZE) else image
         f16, f32 = self.backbone(torch.from_numpy(np.ascontiguousarray(scene))[None].to(self.device))
-        out = beam_search(self.model, f16.cpu(), f32.cpu(), beam=beam)
+        out = beam_search(self.model, f16, f32, beam=beam)
         side = f16.shape[-1]
         keep = [i for i, p in enumerate(out.probs[0]) if p >= threshold]
         return Prediction(
