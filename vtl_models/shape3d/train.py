@@ -18,7 +18,7 @@ from torch.nn import functional as F
 
 from vtl_models.backbones import LICENCE
 from vtl_models.common import seed_everything
-from vtl_models.hub import save_weights
+from vtl_models.hub import load_weights, save_weights
 from vtl_models.shape3d.data import CAMERA_DISTANCE, CAMERA_FOV, IMAGE_SIZE, ViewBatch, cached_split
 from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig, azimuth_targets, project_voxels
 from vtl_models.shape3d.shapes import CATEGORIES
@@ -111,6 +111,13 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     seed_everything(args.seed)
     rng = np.random.default_rng(args.seed)
     model = ShapeNet3D(ShapeNetConfig(encoder=args.encoder))
+    earlier: list[dict] = []
+    if args.resume:  # warm start from the committed weights of this run: a second cosine cycle on top of the first
+        state, old_card = load_weights("shape3d", WEIGHT_NAMES[mode])
+        model.load_state_dict(state)
+        earlier = old_card.raw["training"].get("earlier_stages", []) + [
+            {k: v for k, v in old_card.raw["training"].items() if k != "earlier_stages"}
+        ]
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     labelled = labelled_shapes(len(data.voxels)) if mode != "supervised" else np.ones(len(data.voxels), bool)
     view_labelled = labelled[data.shape_index]
@@ -154,7 +161,18 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
         "labels": list(CATEGORIES),
         "camera": {"distance": CAMERA_DISTANCE, "fov": CAMERA_FOV, "elevation_range": [0, 40]},
         "training": {
-            "command": f"python -m vtl_models train shape3d --mode {args.mode} --minutes {args.minutes_arg}",
+            "command": " && ".join(
+                [stage["command"] for stage in earlier]
+                + [
+                    f"python -m vtl_models train shape3d --mode {mode} --minutes {minutes:g}"
+                    + (f" --encoder {args.encoder}" if args.encoder != "cnn" else "")
+                    + (f" --lr {args.lr:g}" if args.lr != 2e-3 else "")
+                    + (" --resume" if args.resume else "")
+                ]
+            ),
+            "earlier_stages": earlier,
+            "total_seconds": round(time.time() - start) + sum(stage["seconds"] for stage in earlier),
+            "total_steps": step + sum(stage["steps"] for stage in earlier),
             "mode": mode,
             "data_seed": "train split seeds 0..",
             "n_shapes": len(data.voxels),
@@ -195,6 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--resume", action="store_true", help="continue from the weights this run would write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
