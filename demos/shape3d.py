@@ -10,6 +10,7 @@ from pathlib import Path
 import gradio as gr
 
 from demos.common import get_predictor, guarded, quality_accordion
+from vtl_models.hub import has_card, read_card
 from vtl_models.images import to_rgb
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "shape3d"
@@ -43,6 +44,11 @@ def reconstruct(image, remove_background: bool, threshold: float, smoothing: flo
     return str(result.glb), result.silhouette, pose, [str(result.glb), str(result.obj), str(result.stl)]
 
 
+def _default_threshold() -> float:
+    # the card (plain JSON, no model load) holds the threshold fitted on validation views
+    return float(read_card("shape3d").raw.get("threshold", 0.5)) if has_card("shape3d") else 0.5
+
+
 def create_demo() -> gr.Blocks:
     """The tab's UI; the model is loaded on the first request."""
     with gr.Blocks() as demo:
@@ -57,7 +63,7 @@ def create_demo() -> gr.Blocks:
                 )
                 remove_background = gr.Checkbox(value=True, label="Remove a plain background and centre the object")
                 with gr.Accordion("Mesh settings", open=False):
-                    threshold = gr.Slider(0.1, 0.9, value=0.5, step=0.05, label="Occupancy threshold")
+                    threshold = gr.Slider(0.1, 0.9, value=_default_threshold(), step=0.05, label="Occupancy threshold")
                     smoothing = gr.Slider(0.0, 2.0, value=0.5, step=0.25, label="Smoothing (voxels)")
                 run = gr.Button("Reconstruct", variant="primary")
             with gr.Column():

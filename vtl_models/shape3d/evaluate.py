@@ -126,7 +126,7 @@ def voxelize_surface(mesh: trimesh.Trimesh) -> np.ndarray:
     return ndimage.binary_fill_holes(grid)
 
 
-def ood_iou(model: ShapeNet3D, renderer: Renderer) -> dict[str, float | None]:
+def ood_iou(model: ShapeNet3D, renderer: Renderer, threshold: float = 0.5) -> dict[str, float | None]:
     """Mean IoU over OOD_VIEWS renders of each opencv-doc mesh; None when the package is not installed."""
     result: dict[str, float | None] = {}
     rng = np.random.default_rng(123)
@@ -146,7 +146,7 @@ def ood_iou(model: ShapeNet3D, renderer: Renderer) -> dict[str, float | None]:
         pred = predict(model, np.stack(images))["voxels"]
         best = np.zeros(len(pred))
         for turn in range(OOD_TURNS):  # turn the prediction about y (axes z, x of the [z, y, x] grid)
-            turned = ndimage.rotate(pred, 360.0 * turn / OOD_TURNS, axes=(1, 3), reshape=False, order=1) > 0.5
+            turned = ndimage.rotate(pred, 360.0 * turn / OOD_TURNS, axes=(1, 3), reshape=False, order=1) > threshold
             best = np.maximum(best, voxel_iou(turned, np.repeat(true[None], len(pred), 0)))
         result[f"ood_iou_{name}"] = round(float(best.mean()), 4)
     return result
@@ -162,7 +162,8 @@ def run(name: str = "default") -> dict:
     test = render_split("test", N_TEST_SHAPES, 1, renderer=renderer)
     out = predict(model, test.images)
     true = test.voxels[test.shape_index]
-    ious = voxel_iou(out["voxels"] > 0.5, true)
+    threshold = float(card.raw.get("threshold", 0.5))  # fitted on validation views by train.calibrate_threshold
+    ious = voxel_iou(out["voxels"] > threshold, true)
     metrics = per_category(ious, test.category)
     error = azimuth_error(
         torch.from_numpy(out["azimuth"]), torch.from_numpy(test.azimuth), torch.from_numpy(test.symmetry)
@@ -178,12 +179,13 @@ def run(name: str = "default") -> dict:
     )
     for other in ("semi", "sup10"):
         if has_card("shape3d", other):
-            other_model, _ = load_model(other)
-            other_ious = voxel_iou(predict(other_model, test.images)["voxels"] > 0.5, true)
+            other_model, other_card = load_model(other)
+            other_threshold = float(other_card.raw.get("threshold", 0.5))
+            other_ious = voxel_iou(predict(other_model, test.images)["voxels"] > other_threshold, true)
             metrics[f"{other}_iou"] = per_category(other_ious, test.category)["mean_iou"]
         else:
             metrics[f"{other}_iou"] = None
-    metrics.update(ood_iou(model, renderer))
+    metrics.update(ood_iou(model, renderer, threshold))
     log.info("baselines")
     reference = reference_views()
     baselines = {
@@ -207,5 +209,11 @@ def run(name: str = "default") -> dict:
             "ood": "renders of opencv-doc's bunny.ply and parasaurolophus_6700.ply, voxelised from surface samples",
             "nearest_neighbour": f"nearest of {N_REFERENCE_SHAPES} training views in this model's encoder feature",
             "trained_on": card.raw.get("trained_on"),
+            "thresholds": "occupancy thresholds fitted per model on validation views: "
+            + ", ".join(
+                f"{n} {read_card('shape3d', n).raw.get('threshold', 0.5)}"
+                for n in ("default", "semi", "sup10")
+                if has_card("shape3d", n)
+            ),
         },
     }

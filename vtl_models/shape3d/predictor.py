@@ -115,13 +115,15 @@ class Shape3DPredictor:
         self.device = torch.device(device)
         self.model.to(self.device)
         self.size = self.model.config.image_size
+        self.threshold = float(self.card.raw.get("threshold", 0.5))  # fitted on validation views
         self.out_dir = Path(tempfile.mkdtemp(prefix="vtl-shape3d-"))
 
     @torch.inference_mode()
     def predict(
-        self, image, remove_background: bool = True, threshold: float = 0.5, smoothing: float = 0.5
+        self, image, remove_background: bool = True, threshold: float | None = None, smoothing: float = 0.5
     ) -> Shape3DResult:
-        """Reconstruct the object in `image` (anything to_rgb accepts)."""
+        """Reconstruct the object in `image` (anything to_rgb accepts); threshold None = the card's fitted one."""
+        threshold = self.threshold if threshold is None else threshold
         if not 0.05 <= threshold <= 0.95:
             raise InvalidInput("the threshold must be between 0.05 and 0.95")
         if not 0.0 <= smoothing <= 3.0:

@@ -198,7 +198,28 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
         ],
     }
     save_weights("shape3d", WEIGHT_NAMES[mode], model.state_dict(), card, half=True)
+    calibrate_threshold(WEIGHT_NAMES[mode], val)
     return card
+
+
+def calibrate_threshold(name: str, val: ViewBatch | None = None) -> float:
+    """Pick the occupancy threshold with the best mean IoU on the validation split and store it in the card.
+
+    Runs differ in how confident their grids are (mask-only batches make the semi-supervised model's
+    probabilities softer), so each model's threshold is fitted on validation views, never on test views.
+    """
+    from vtl_models.hub import update_card
+    from vtl_models.shape3d.evaluate import load_model, predict, voxel_iou
+
+    val = val if val is not None else cached_split("val", 300, 1)
+    model, _ = load_model(name)
+    probs = predict(model, val.images)["voxels"]
+    true = val.voxels[val.shape_index]
+    scores = {round(t, 2): float(voxel_iou(probs > t, true).mean()) for t in np.arange(0.2, 0.65, 0.05)}
+    best = max(scores, key=scores.get)
+    update_card("shape3d", name, threshold=best, threshold_val_iou={str(k): round(v, 4) for k, v in scores.items()})
+    log.info("%s: threshold %.2f (val IoU %.3f)", name, best, scores[best])
+    return best
 
 
 def main(argv: list[str] | None = None) -> None:
