@@ -1,6 +1,6 @@
 """Train the image-to-3D model: supervised, semi-supervised (2D-3D self-consistency) and supervised on 10% alone.
 
-    python -m vtl_models train shape3d --mode all --minutes 14,12,12
+    python -m vtl_models train shape3d --mode all --minutes 15,12,11
 
 `--mode all` runs the three trainings one after the other and writes weights/shape3d/{default,semi,sup10}.*.
 """
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     """CLI entry: `python -m vtl_models train shape3d [--mode ...] [--minutes ...]`."""
     parser = argparse.ArgumentParser(prog="python -m vtl_models train shape3d")
     parser.add_argument("--mode", default="all", choices=("all", "supervised", "semi", "sup10"))
-    parser.add_argument("--minutes", default="14,12,12", help="budget per run (one value, or three for --mode all)")
+    parser.add_argument("--minutes", default="15,12,11", help="budget per run (one value, or three for --mode all)")
     parser.add_argument("--shapes", type=int, default=8000)
     parser.add_argument("--views", type=int, default=2)
     parser.add_argument("--encoder", default="cnn", choices=("cnn", "lite0"))
