@@ -1,0 +1,93 @@
+"""Smile transfer with the shipped weights: the requested smile flips the evaluator's verdict; outputs; bad inputs.
+
+The tab is still a placeholder (the trial weights miss their bars), so its gradio_client test is not here yet.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from vtl_models.common import InvalidInput
+from vtl_models.hub import has_card
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not has_card("smile"), reason="smile weights not trained yet"),
+]
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    from vtl_models.smile.predictor import load_predictor
+
+    return load_predictor(torch.device("cpu"))
+
+
+def _smile_verdicts(images: list[np.ndarray], size: int) -> np.ndarray:
+    from vtl_models.smile.data import to_float
+    from vtl_models.smile.evaluator import load_evaluator, predict
+
+    small = np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])
+    return predict(load_evaluator(), torch.from_numpy(to_float(small)))[1]["smile"]
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "photo",
+        # the shipped trial weights render the cartoon smile code inverted (eval: attr_control_acc_cartoon 0.42);
+        # strict: once retrained weights get it right, this marker must go
+        pytest.param("cartoon", marks=pytest.mark.xfail(strict=True, reason="cartoon smile inverted in trial weights")),
+    ],
+)
+def test_requested_smile_flips_the_evaluators_verdict(predictor, output):
+    from vtl_models.smile.data import make_batch
+
+    flips = 0
+    for domain in ("photo", "cartoon"):
+        faces, _ = make_batch(domain, 6, 128, "test", 0)  # fixed held-out faces, rendered at 128 px
+        for face in faces:
+            off, on = predictor.transfer(face, 0.0, domain), predictor.transfer(face, 1.0, domain)
+            verdicts = _smile_verdicts([off[output], on[output]], predictor.size)
+            flips += int(verdicts[0] == 0 and verdicts[1] == 1)
+    assert flips >= 9, f"only {flips} of 12 {output} outputs follow the requested smile"
+
+
+def test_outputs_and_sampling(predictor):
+    from vtl_models.smile.data import make_batch
+
+    face = make_batch("photo", 1, 96, "test", 1)[0][0]
+    result = predictor.transfer(face, 0.5)
+    assert result["grid"].shape == (512, 512, 3) and result["grid"].dtype == np.uint8
+    assert result["photo"].shape == result["cartoon"].shape == (256, 256, 3)
+    assert result["domain"] == "photo" and 0.0 <= result["smile_probability"] <= 1.0
+    grid = predictor.sample(3, n=3)
+    assert grid.shape == (4 * 128, 3 * 128, 3)
+    assert np.array_equal(grid, predictor.sample(3, n=3)) and not np.array_equal(grid, predictor.sample(4, n=3))
+
+
+def test_bad_inputs(predictor, tmp_path):
+    bad = tmp_path / "not_an_image.png"
+    bad.write_text("hello")
+    for image in (None, str(bad), np.zeros((4, 4, 3), np.uint8)):
+        with pytest.raises(InvalidInput):
+            predictor.transfer(image)
+    with pytest.raises(InvalidInput):
+        predictor.transfer(np.zeros((64, 64, 3), np.uint8), strength=3.0)
+    with pytest.raises(InvalidInput):
+        predictor.transfer(np.zeros((64, 64, 3), np.uint8), domain="painting")
+    # no face at all: a centre crop is used and the message says so
+    result = predictor.transfer(np.full((300, 200), 128, np.uint16))
+    assert "No face" in result["message"]
+
+
+def test_real_photo_face_is_found():
+    from skimage import data
+
+    from vtl_models.smile.predictor import _cascade, crop_face
+
+    crop = crop_face(data.astronaut(), 32, _cascade())
+    assert crop.found_face and crop.image.shape == (32, 32, 3)
