@@ -29,7 +29,7 @@ from vtl_models.multilabel.vocab import LABELS, TRAINED_ON
 log = logging.getLogger("vtl.multilabel.train")
 DEVIATIONS = [
     "backbone: ImageNet EfficientNet-Lite0 (frozen) instead of the paper's ResNet; stride-16 and stride-32 maps fused "
-    "into a 14x14 grid by a trainable 1x1 + 3x3 conv",
+    "into a 14x14 grid by a trainable 1x1 conv + depthwise 3x3 conv",
     "data: procedural scenes with 18 labels instead of NUS-WIDE / MS-COCO",
     "the feature-mapping layer's label probability vector initialises the LSTM state (with the mean grid feature) "
     "and is trained with its own BCE loss",
