@@ -8,8 +8,15 @@ No model is built at import: each tab builds its predictor on its first request 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 TABS = (  # (task id, tab label): the order of the tabs
     ("smile", "Smile transfer"),
@@ -61,6 +68,43 @@ def build_app():
         gr.api(health, api_name="health", concurrency_limit=None, queue=False)
     app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return app
+
+
+@contextlib.contextmanager
+def serve_in_subprocess(port: int | None = None, env: dict[str, str] | None = None, timeout: float = 120.0):
+    """Start `python app.py --port PORT` as a user would (a free port if None); yield (process, url, seconds to the
+    first HTTP 200), then stop it."""
+    if port is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=Path(__file__).resolve().parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"app.py exited: {proc.stderr.read()}")
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"app.py did not answer within {timeout:g} s")
+            time.sleep(0.05)
+        yield proc, url, time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

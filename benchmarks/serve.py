@@ -10,29 +10,20 @@ in the same run. Writes benchmarks/results/serve.json and prints it.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import TABS  # noqa: E402
+from app import TABS, serve_in_subprocess  # noqa: E402
+from demos.common import api_example  # noqa: E402
 from vtl_models.hub import has_card  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _rss_mb(pid: int) -> float:
@@ -59,11 +50,30 @@ def _timed(call) -> float:
 
 def endpoint_call(client, task: str):
     """A zero-argument callable that sends the tab's example through its API endpoint."""
-    from gradio_client import handle_file
+    api_name, args = api_example(task)
+    return lambda: client.predict(*args, api_name=api_name)
 
-    demo = importlib.import_module(f"demos.{task}")
-    args = [handle_file(str(a)) if isinstance(a, Path) else a for a in demo.API_EXAMPLE]
-    return lambda: client.predict(*args, api_name=f"/{demo.API_NAME}")
+
+def measure_endpoint(client, task: str, args: argparse.Namespace, health_p50_ms: float) -> dict:
+    """First call (lazy model load), sequential latency, and latency under concurrent clients of one tab."""
+    call = endpoint_call(client, task)
+    first = _timed(call)
+    seconds = [_timed(call) for _ in range(args.calls)]
+    with ThreadPoolExecutor(args.clients) as pool:
+        futures = [pool.submit(_timed, call) for _ in range(args.clients * 3)]
+        concurrent, failures = [], 0
+        for future in futures:
+            try:
+                concurrent.append(future.result())
+            except Exception:
+                failures += 1
+    entry = {
+        "first_call_s": first,
+        **_percentiles(seconds),
+        "concurrent": {**_percentiles(concurrent or [float("nan")]), "clients": args.clients, "failures": failures},
+    }
+    entry["p50_over_health"] = entry["p50_ms"] / health_p50_ms
+    return entry
 
 
 def main() -> None:
@@ -74,63 +84,17 @@ def main() -> None:
     args = parser.parse_args()
     from gradio_client import Client
 
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "VTL_WEIGHTS_REPO"}
-    started = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                break
-        except OSError:
-            if server.poll() is not None or time.perf_counter() - started > 120:
-                sys.exit("the app did not start")
-            time.sleep(0.05)
-    report = {"cold_start_s": time.perf_counter() - started, "rss_idle_mb": _rss_mb(server.pid), "endpoints": {}}
-    try:
+    with serve_in_subprocess(env=env) as (server, url, cold_start):
+        report = {"cold_start_s": cold_start, "rss_idle_mb": _rss_mb(server.pid), "endpoints": {}}
         client = Client(url, verbose=False)
         health = lambda: client.predict(api_name="/health")  # noqa: E731
         health()
         report["health"] = _percentiles([_timed(health) for _ in range(args.calls)])
         for task, _ in TABS:
-            if not has_card(task):
-                continue
-            if not hasattr(importlib.import_module(f"demos.{task}"), "API_EXAMPLE"):
-                report["endpoints"][task] = {"skipped": "demos/<task>.py defines no API_EXAMPLE yet"}
-                continue
-            call = endpoint_call(client, task)
-            first = _timed(call)  # includes the lazy model load
-            seconds = [_timed(call) for _ in range(args.calls)]
-            with ThreadPoolExecutor(args.clients) as pool:
-                futures = [pool.submit(_timed, call) for _ in range(args.clients * 3)]
-                concurrent, failures = [], 0
-                for future in futures:
-                    try:
-                        concurrent.append(future.result())
-                    except Exception:
-                        failures += 1
-            entry = {
-                "first_call_s": first,
-                **_percentiles(seconds),
-                "concurrent": {
-                    **_percentiles(concurrent or [float("nan")]),
-                    "clients": args.clients,
-                    "failures": failures,
-                },
-            }
-            entry["p50_over_health"] = entry["p50_ms"] / report["health"]["p50_ms"]
-            report["endpoints"][task] = entry
+            if has_card(task):
+                report["endpoints"][task] = measure_endpoint(client, task, args, report["health"]["p50_ms"])
         report["rss_all_loaded_mb"] = _rss_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     out = ROOT / "benchmarks" / "results" / "serve.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))

@@ -6,6 +6,7 @@ import functools
 import importlib
 import logging
 import threading
+from pathlib import Path
 
 import gradio as gr
 
@@ -46,6 +47,20 @@ def guarded(fn):
             ) from None
 
     return wrapper
+
+
+def example_images(directory: Path, *extra: object) -> list[list]:
+    """gr.Examples rows: each example image of a tab (the README's samples grid excluded), then `extra` inputs."""
+    files = sorted(p for p in directory.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    return [[str(p), *extra] for p in files if not p.name.startswith("samples_grid")]
+
+
+def api_example(task: str) -> tuple[str, list]:
+    """The tab's main endpoint and its example call's arguments, files wrapped for gradio_client."""
+    from gradio_client import handle_file
+
+    demo = importlib.import_module(f"demos.{task}")
+    return f"/{demo.API_NAME}", [handle_file(str(a)) if isinstance(a, Path) else a for a in demo.API_EXAMPLE]
 
 
 def placeholder_demo(task: str, what: str) -> gr.Blocks:

@@ -12,6 +12,8 @@ from vtl_models.multilabel.vocab import LABELS, TRAINED_ON
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "multilabel"
 EXAMPLES = ("scene_lake.png", "scene_sunset_sea.png", "scene_snow.png", "scene_beach.png", "home.jpg", "building.jpg")
+API_NAME = "multilabel"  # the tab's main endpoint; API_EXAMPLE is a call of it (tests, benchmarks/serve.py)
+API_EXAMPLE = (EXAMPLES_DIR / "scene_lake.png", 3, 0.0)
 MAX_GALLERY = 8  # beam search emits at most this many labels
 PAPER_SETTING = (
     "Chen et al. (AAAI 2018): ResNet-152 features, LSTM with visual attention, order-free training and beam search on "
@@ -58,6 +60,6 @@ def create_demo() -> gr.Blocks:
             with gr.Column():
                 labels = gr.Label(label="Labels (numbered in the order the model emitted them)", num_top_classes=8)
                 gallery = gr.Gallery(label="Where it looked, per label", columns=3, height="auto")
-        run.click(label_image, [image, beam, threshold], [labels, gallery], api_name="multilabel")
+        run.click(label_image, [image, beam, threshold], [labels, gallery], api_name=API_NAME)
         quality_accordion("multilabel", PAPER_SETTING, TRAINED_ON)
     return demo

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import gradio as gr
 
-from demos.common import get_predictor, guarded, quality_accordion
+from demos.common import example_images, get_predictor, guarded, quality_accordion
 from vtl_models.hub import has_card, read_card
 from vtl_models.images import to_rgb
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "shape3d"
+API_NAME = "shape3d"  # the tab's main endpoint; API_EXAMPLE is a call of it (tests, benchmarks/serve.py)
+API_EXAMPLE = (EXAMPLES_DIR / "01_chair.png", True, 0.5, 0.5)
 PAPER_SETTING = (
     "ShapeNet (13 categories, 24 rendered views per object at 137 px), 32^3 voxel grids; semi-supervised with 3D "
     "labels on part of the objects and 2D masks on the rest, pose predicted from the image."
@@ -22,10 +24,6 @@ TRAINED_ON = (
     "procedural objects in 6 categories (chair, table, sofa, lamp, mug, vase) built from parametric parts and rendered "
     "on CPU with random viewpoint, lighting, colours and backgrounds. Expect rough shapes for other objects and photos."
 )
-
-
-def _examples() -> list[list]:
-    return [[str(p), True] for p in sorted(EXAMPLES_DIR.glob("*.png")) if not p.name.startswith("samples_grid")]
 
 
 @guarded
@@ -72,14 +70,14 @@ def create_demo() -> gr.Blocks:
                     silhouette = gr.Image(label="Predicted silhouette", type="numpy", interactive=False)
                     pose = gr.Markdown()
                 files = gr.File(label="Downloads (.glb, .obj, .stl)", file_count="multiple", interactive=False)
-        examples = _examples()
+        examples = example_images(EXAMPLES_DIR, True)
         if examples:
             gr.Examples(examples, inputs=[image, remove_background], label="Examples (rendered test objects)")
         run.click(
             reconstruct,
             inputs=[image, remove_background, threshold, smoothing],
             outputs=[viewer, silhouette, pose, files],
-            api_name="shape3d",
+            api_name=API_NAME,
         )
         quality_accordion("shape3d", PAPER_SETTING, TRAINED_ON)
     return demo

@@ -13,10 +13,12 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from demos.common import get_predictor, guarded, placeholder_demo, quality_accordion
+from demos.common import example_images, get_predictor, guarded, placeholder_demo, quality_accordion
 from vtl_models.hub import has_card
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "smile"
+API_NAME = "smile_transfer"  # the tab's main endpoint; API_EXAMPLE is a call of it (tests, benchmarks/serve.py)
+API_EXAMPLE = (EXAMPLES_DIR / "photo_0.png", 1.0, "auto")
 PAPER_SETTING = (
     "CelebA photos (labeled attributes) -> cartoon faces (unlabeled), 64x64, attributes such as smile, glasses and "
     "hair colour; generator, discriminator and encoders trained jointly on a GPU."
@@ -29,11 +31,6 @@ TRAINED_ON = (
 
 
 WHAT = "Give a face (photo or cartoon); get it in the other domain, with the smile added or removed."
-
-
-def _examples() -> list[list]:
-    files = sorted(EXAMPLES_DIR.glob("*.png")) + sorted(EXAMPLES_DIR.glob("*.jpg"))
-    return [[str(p), "auto"] for p in files if not p.name.startswith("samples_grid")]
 
 
 def _save(image) -> str:
@@ -93,7 +90,7 @@ def create_full_demo() -> gr.Blocks:
                     photo = gr.Image(label="Photo at the slider's smile", type="numpy", interactive=False)
                     cartoon = gr.Image(label="Cartoon at the slider's smile", type="numpy", interactive=False)
                 download = gr.File(label="Download the grid", interactive=False)
-        examples = _examples()
+        examples = example_images(EXAMPLES_DIR, "auto")
         if examples:
             gr.Examples(examples, inputs=[image, domain], label="Examples (procedural test faces of each domain)")
         with gr.Row():
@@ -106,7 +103,7 @@ def create_full_demo() -> gr.Blocks:
             smile_transfer,
             inputs=[image, strength, domain],
             outputs=[grid, photo, cartoon, crop, info, download],
-            api_name="smile_transfer",
+            api_name=API_NAME,
         )
         strength.release(move_slider, inputs=[image, strength, domain], outputs=[photo, cartoon], api_name=False)
         sample.click(sample_faces, inputs=[seed], outputs=[samples], api_name="smile_sample")

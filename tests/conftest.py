@@ -2,10 +2,7 @@
 
 import os
 import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,32 +23,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def app_server():
     """The whole app, started as a user would (`python app.py --port N`); yields (url, seconds to first HTTP 200)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
+    from app import serve_in_subprocess
+
     env = {k: v for k, v in os.environ.items() if k not in ("VTL_WEIGHTS_REPO", "HF_HUB_OFFLINE")}
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited: {proc.stderr.read()}")
-            if time.perf_counter() - started > 60:
-                raise RuntimeError("app.py did not answer within 60 s")
-            time.sleep(0.1)
-        yield url, time.perf_counter() - started
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serve_in_subprocess(env=env, timeout=60) as (_, url, seconds):
+        yield url, seconds

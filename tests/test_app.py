@@ -13,14 +13,6 @@ from gradio_client import Client
 from app import TABS
 from vtl_models.hub import has_card
 
-API_NAMES = {  # the main event of each tab (DESIGN.md contract)
-    "smile": "smile_transfer",
-    "multilabel": "multilabel",
-    "zeroshot": "zeroshot",
-    "reid": "person_search",
-    "shape3d": "shape3d",
-    "video": "video_completion",
-}
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -54,7 +46,18 @@ def test_every_trained_task_exposes_its_endpoint(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     for task, _ in TABS:
         if has_card(task):
-            assert f"/{API_NAMES[task]}" in endpoints, f"{task} is trained but /{API_NAMES[task]} is missing"
+            name = importlib.import_module(f"demos.{task}").API_NAME
+            assert f"/{name}" in endpoints, f"{task} is trained but /{name} is missing"
+
+
+def test_every_trained_tab_answers_its_own_example(client):
+    """Each trained tab's API_EXAMPLE (the call benchmarks/serve.py times) goes through the whole served app."""
+    from demos.common import api_example
+
+    for task, _ in TABS:
+        if has_card(task):
+            api_name, args = api_example(task)
+            assert client.predict(*args, api_name=api_name), task
 
 
 def test_untrained_tabs_are_honest_placeholders():
