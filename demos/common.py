@@ -12,6 +12,7 @@ import gradio as gr
 
 from vtl_models.common import InvalidInput, pick_device
 from vtl_models.hub import WeightsError, has_card, read_card
+from vtl_models.report import BARS, bars_table, metrics_table
 
 log = logging.getLogger("vtl.demos")
 
@@ -74,26 +75,17 @@ def placeholder_demo(task: str, what: str) -> gr.Blocks:
     return demo
 
 
-def _fmt(value) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
 def quality_markdown(task: str, paper_setting: str, trained_on: str) -> str:
-    """Markdown table of the card's eval metrics against its baselines, plus what the weights know."""
+    """Markdown: what the weights know, the issue's bars met or missed, and the card's metrics against baselines."""
     if not has_card(task):
         return "No trained weights yet."
-    card = read_card(task)
-    report = card.raw.get("eval") or {}
-    metrics, baselines = report.get("metrics", {}), report.get("baselines", {})
+    report = read_card(task).raw.get("eval") or {}
     lines = [f"**Default weights trained on:** {trained_on}", "", f"**Paper's setting:** {paper_setting}", ""]
-    if metrics:
-        names = list(baselines)
-        lines.append("| metric | this model | " + " | ".join(names) + " |")
-        lines.append("|---|---|" + "---|" * len(names))
-        for key, value in metrics.items():
-            cells = [_fmt(baselines[name].get(key, "-")) for name in names]
-            lines.append(f"| {key} | {_fmt(value)} | " + " | ".join(cells) + " |")
+    if report.get("metrics"):
+        if task in BARS:
+            lines += ["**The bars this demo set itself:**", "", bars_table(task, report), ""]
         lines += [
+            metrics_table(report),
             "",
             f"Held-out test items: {report.get('n_test')}; reproduce with `python -m vtl_models eval {task} --json`.",
         ]

@@ -40,3 +40,25 @@ def test_default_card_carries_its_eval(card):
         shared = set(baseline) & set(report["metrics"])
         assert shared, f"baseline {name} reports none of the model's metric keys"
     assert "trained_on" in card.raw, "say what domain the default weights were trained on"
+
+
+def test_readme_results_are_the_cards():
+    from vtl_models.report import readme_results, results_section
+
+    assert readme_results() == results_section(), "run `python -m vtl_models report --write-readme`"
+
+
+def test_bars_verdicts():
+    from vtl_models.report import Bar, bars_table
+
+    report = {"metrics": {"a": 0.6, "b": 0.5}, "baselines": {"base": {"a": 0.58}}}
+    table = bars_table("x", report)  # no bars for an unknown task: only the header
+    assert table.count("\n") == 1
+    assert Bar("a", ">=", baseline="base", margin=0.05).reference(report) == pytest.approx(0.63)
+    assert Bar("a", ">", other="b").reference(report) == 0.5
+    assert Bar("a", "<=", 0.85).reference(report) == 0.85
+    assert Bar("c", ">=", baseline="base").reference(report) is None
+    shape = {"metrics": {"mean_iou": 0.60, "semi_iou": 0.4, "sup10_iou": 0.4}, "baselines": {"nearest_neighbour": {}}}
+    shape["baselines"]["nearest_neighbour"]["mean_iou"] = 0.54
+    rows = bars_table("shape3d", shape).splitlines()[2:]
+    assert [row.rsplit("|", 2)[1].strip() for row in rows] == ["met", "**missed**", "not measured"]

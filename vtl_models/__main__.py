@@ -1,4 +1,4 @@
-"""`python -m vtl_models train|eval|publish|list ...`: one entry point for every task.
+"""`python -m vtl_models train|eval|publish|list|report ...`: one entry point for every task.
 
 Each trained task is a package `vtl_models/<task>/` whose `train.py` has `main(argv)` and whose `evaluate.py` has
 `run(name) -> dict` returning the eval contract (task, model, weights_sha256, n_test, seconds, metrics, baselines).
@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> None:
     publish = sub.add_parser("publish", help="upload weights/ with their cards to a Hugging Face model repo")
     publish.add_argument("--repo", required=True, help="USER/NAME of the Hub model repo")
     sub.add_parser("list", help="list the model cards in weights/")
+    report = sub.add_parser("report", help="Markdown of every task's eval vs baselines and bars (the README's results)")
+    report.add_argument("--write-readme", action="store_true", help="replace the README's results section with it")
     args, rest = parser.parse_known_args(argv)
 
     if args.command == "train":
@@ -56,6 +58,10 @@ def main(argv: list[str] | None = None) -> None:
         from vtl_models.hub import publish as publish_weights
 
         print(publish_weights(args.repo, token=os.environ.get("HF_TOKEN")))
+    elif args.command == "report":
+        from vtl_models.report import results_section, write_readme
+
+        write_readme() if args.write_readme else print(results_section())
     else:
         from vtl_models.hub import list_cards
 

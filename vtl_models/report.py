@@ -1,0 +1,127 @@
+"""What the model cards say, as Markdown: each task's eval against its baselines and the issue's bars, met or missed.
+
+    python -m vtl_models report [--write-readme]
+
+The README's results section is this output (a test checks they agree), so every figure there comes from a card,
+and every card's figures from `python -m vtl_models eval TASK --json --update-card`.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from pathlib import Path
+
+from vtl_models import TASKS
+from vtl_models.hub import has_card, read_card
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """metric OP reference, where the reference is a fixed value, a baseline's same metric or another metric."""
+
+    metric: str
+    op: str
+    value: float | None = None
+    baseline: str | None = None
+    other: str | None = None
+    margin: float = 0.0
+
+    def reference(self, report: dict) -> float | None:
+        if self.value is not None:
+            return self.value
+        source = report["metrics"] if self.other else report.get("baselines", {}).get(self.baseline, {})
+        found = source.get(self.other or self.metric)
+        return None if found is None else found + self.margin
+
+    def describe(self) -> str:
+        ref = f"{self.value:g}" if self.value is not None else (self.other or f"{self.baseline}")
+        return f"{self.metric} {self.op} {ref}" + (f" + {self.margin:g}" if self.margin else "")
+
+
+BARS = {  # the bars of each task's issue
+    "smile": [
+        Bar("realism_1nn_photo", "<=", 0.85),
+        Bar("realism_1nn_cartoon", "<=", 0.85),
+        Bar("attr_control_acc_photo", ">=", 0.85),
+        Bar("attr_control_acc_cartoon", ">=", 0.85),
+        Bar("target_attr_acc", ">=", 0.75),
+        Bar("target_attr_acc", ">=", baseline="source_only", margin=0.10),
+        Bar("factor_preservation", ">=", 0.75),
+    ],
+    "multilabel": [
+        Bar("mAP", ">=", 0.85),
+        *(Bar(m, ">=", baseline=b) for m in ("CF1", "OF1") for b in ("cnn_bce", "cnn_rnn_fixed_order")),
+        Bar("pointing_acc", ">=", 0.85),
+        Bar("pointing_acc", ">=", baseline="cnn_bce"),
+    ],
+    "shape3d": [
+        Bar("mean_iou", ">=", baseline="nearest_neighbour", margin=0.05),
+        Bar("semi_iou", ">", other="sup10_iou"),
+        Bar("pose_acc", ">=", 0.80),
+    ],
+}
+
+
+def _fmt(value) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def bars_table(task: str, report: dict) -> str:
+    """Markdown table: each bar, the measured figure, the reference, met or missed."""
+    lines = ["| bar | measured | needed | |", "|---|---|---|---|"]
+    for bar in BARS.get(task, []):
+        measured, reference = report.get("metrics", {}).get(bar.metric), bar.reference(report)
+        if measured is None or reference is None:
+            verdict = "not measured"
+        else:
+            verdict = "met" if OPS[bar.op](measured, reference) else "**missed**"
+        lines.append(f"| {bar.describe()} | {_fmt(measured)} | {bar.op} {_fmt(reference)} | {verdict} |")
+    return "\n".join(lines)
+
+
+def metrics_table(report: dict) -> str:
+    """Markdown table of an eval report's metrics against its baselines."""
+    metrics, baselines = report.get("metrics", {}), report.get("baselines", {})
+    names = list(baselines)
+    lines = ["| metric | this model | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for key, value in metrics.items():
+        cells = [_fmt(baselines[name].get(key, "-")) for name in names]
+        lines.append(f"| {key} | {_fmt(value)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def task_section(task: str) -> str:
+    """One task's results: bars, then all metrics; or a line saying it has no default weights."""
+    if not has_card(task):
+        return f"### {task}\n\nNo default weights yet: the tab is a placeholder."
+    card = read_card(task)
+    report = card.raw.get("eval")
+    if not report:
+        return f"### {task}\n\nDefault weights without an evaluation."
+    parts = [f"### {task}", f"`python -m vtl_models eval {task} --json` ({report.get('n_test')} held-out items):"]
+    if task in BARS:
+        parts.append(bars_table(task, report))
+    parts.append(metrics_table(report))
+    return "\n\n".join(parts)
+
+
+def results_section() -> str:
+    """The README's results section, between its markers."""
+    body = "\n\n".join(task_section(task) for task in TASKS)
+    return f"{START}\n{body}\n{END}"
+
+
+def readme_results() -> str:
+    """The results section as the README has it now."""
+    text = README.read_text()
+    return text[text.index(START) : text.index(END) + len(END)]
+
+
+def write_readme() -> None:
+    """Replace the README's results section with the cards' current figures."""
+    README.write_text(README.read_text().replace(readme_results(), results_section()))
