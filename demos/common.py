@@ -50,6 +50,22 @@ def guarded(fn):
     return wrapper
 
 
+class ImageInput(gr.Image):
+    """gr.Image whose unreadable uploads get a clear message (gradio's own is a generic error without a reason)."""
+
+    is_template = True  # the front end draws it as a plain gr.Image
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except gr.Error:
+            raise
+        except Exception as err:
+            raise gr.Error(
+                f"This file could not be read as an image ({type(err).__name__}). Give a PNG, JPEG, WebP, BMP or GIF."
+            ) from None
+
+
 def example_images(directory: Path, *extra: object) -> list[list]:
     """gr.Examples rows: each example image of a tab (the README's samples grid excluded), then `extra` inputs."""
     files = sorted(p for p in directory.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))

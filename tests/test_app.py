@@ -60,6 +60,22 @@ def test_every_trained_tab_answers_its_own_example(client):
             assert client.predict(*args, api_name=api_name), task
 
 
+def test_unreadable_uploads_get_a_clear_message_and_the_server_survives(client, tmp_path):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    from demos.common import api_example
+
+    bad = tmp_path / "photo.png"
+    bad.write_bytes(b"%PDF-1.4 not an image")
+    for task, _ in TABS:
+        if has_card(task):
+            api_name, args = api_example(task)
+            with pytest.raises(AppError, match="could not be read as an image"):
+                client.predict(handle_file(str(bad)), *args[1:], api_name=api_name)
+    assert client.predict(api_name="/health") == "ok"
+
+
 def test_untrained_tabs_are_honest_placeholders():
     for task, _ in TABS:
         is_placeholder = isinstance(importlib.import_module(f"demos.{task}").create_demo, functools.partial)
