@@ -50,20 +50,24 @@ def guarded(fn):
     return wrapper
 
 
-class ImageInput(gr.Image):
-    """gr.Image whose unreadable uploads get a clear message (gradio's own is a generic error without a reason)."""
+def readable_image(component: gr.Image) -> gr.Image:
+    """Give an image input a clear message for unreadable uploads (gradio's own is a generic error without a reason).
 
-    is_template = True  # the front end draws it as a plain gr.Image
+    The instance's preprocess is wrapped; a gr.Image subclass would make gradio write a .pyi stub into demos/."""
+    preprocess = component.preprocess
 
-    def preprocess(self, payload):
+    def checked(payload):
         try:
-            return super().preprocess(payload)
+            return preprocess(payload)
         except gr.Error:
             raise
         except Exception as err:
             raise gr.Error(
                 f"This file could not be read as an image ({type(err).__name__}). Give a PNG, JPEG, WebP, BMP or GIF."
             ) from None
+
+    component.preprocess = checked
+    return component
 
 
 def example_images(directory: Path, *extra: object) -> list[list]:

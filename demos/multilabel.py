@@ -6,7 +6,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from demos.common import ImageInput, get_predictor, guarded, quality_accordion
+from demos.common import get_predictor, guarded, quality_accordion, readable_image
 from vtl_models.images import fit_longest_side, to_rgb
 from vtl_models.multilabel.vocab import LABELS, TRAINED_ON
 
@@ -45,7 +45,9 @@ def create_demo() -> gr.Blocks:
         )
         with gr.Row():
             with gr.Column():
-                image = ImageInput(label="Image", type="filepath", sources=["upload", "clipboard"], height=320)
+                image = readable_image(
+                    gr.Image(label="Image", type="filepath", sources=["upload", "clipboard"], height=320)
+                )
                 with gr.Accordion("Decoding", open=False):
                     beam = gr.Slider(1, 8, value=3, step=1, label="Beam width (1 = greedy)")
                     threshold = gr.Slider(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from demos.common import ImageInput, example_images, get_predictor, guarded, quality_accordion
+from demos.common import example_images, get_predictor, guarded, quality_accordion, readable_image
 from vtl_models.hub import has_card, read_card
 from vtl_models.images import to_rgb
 
@@ -56,8 +56,8 @@ def create_demo() -> gr.Blocks:
         )
         with gr.Row():
             with gr.Column():
-                image = ImageInput(
-                    label="Object image", type="filepath", image_mode=None, sources=["upload", "clipboard"]
+                image = readable_image(
+                    gr.Image(label="Object image", type="filepath", image_mode=None, sources=["upload", "clipboard"])
                 )
                 remove_background = gr.Checkbox(value=True, label="Remove a plain background and centre the object")
                 with gr.Accordion("Mesh settings", open=False):

@@ -13,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from demos.common import ImageInput, example_images, get_predictor, guarded, placeholder_demo, quality_accordion
+from demos.common import example_images, get_predictor, guarded, placeholder_demo, quality_accordion, readable_image
 from vtl_models.hub import has_card
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "smile"
@@ -76,8 +76,8 @@ def create_full_demo() -> gr.Blocks:
         )
         with gr.Row():
             with gr.Column():
-                image = ImageInput(
-                    label="Face", type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"]
+                image = readable_image(
+                    gr.Image(label="Face", type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"])
                 )
                 domain = gr.Radio(["auto", "photo", "cartoon"], value="auto", label="Input domain")
                 strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Smile strength (attribute code)")
