@@ -28,3 +28,21 @@ def app_server():
     env = {k: v for k, v in os.environ.items() if k not in ("VTL_WEIGHTS_REPO", "HF_HUB_OFFLINE")}
     with serve_in_subprocess(env=env, timeout=60) as (_, url, seconds):
         yield url, seconds
+
+
+@pytest.fixture
+def serve_blocks(tmp_path):
+    """Launch a tab's gr.Blocks in this process on a free port; returns a gradio_client for it (closed after)."""
+    from gradio_client import Client
+
+    launched = []
+
+    def serve(blocks):
+        port = free_port()
+        blocks.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+        launched.append(blocks)
+        return Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=str(tmp_path))
+
+    yield serve
+    for blocks in launched:
+        blocks.close()

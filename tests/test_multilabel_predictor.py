@@ -1,10 +1,10 @@
 """Labels + attention with shipped weights: predictor on fixed held-out scenes, and the tab via gradio_client."""
 
-import socket
 from pathlib import Path
 
 import numpy as np
 import pytest
+from checks import assert_refuses_bad_images
 
 from vtl_models.common import InvalidInput
 from vtl_models.hub import has_card
@@ -51,43 +51,27 @@ def test_predictor_threshold_beam_and_overlays(predictor):
     assert len(overlays) == len(full.labels) and all(o.shape == (96, 96, 3) and o.dtype == np.uint8 for o in overlays)
     photo = np.full((300, 500, 3), 200, np.uint8)  # any size is accepted
     assert isinstance(predictor.predict(photo).labels, list)
+
+
+def test_bad_inputs(predictor, tmp_path):
+    from vtl_models.images import to_rgb
+
+    assert_refuses_bad_images(lambda image: predictor.predict(to_rgb(image)), tmp_path)  # as the tab calls it
     with pytest.raises(InvalidInput):
         predictor.predict(np.zeros((20, 20), np.float32))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_tab_through_gradio_client(tmp_path):
-    import gradio as gr
-    from gradio_client import Client, handle_file
-    from gradio_client.exceptions import AppError
+def test_tab_through_gradio_client(serve_blocks):
+    from gradio_client import handle_file
 
     from demos.multilabel import create_demo
 
-    with gr.Blocks() as app:
-        create_demo().render()
-    app.queue(max_size=8)
-    port = _free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        label, gallery = client.predict(
-            handle_file(str(EXAMPLES / "scene_sunset_sea.png")), 3, 0.0, api_name="/multilabel"
-        )
-        names = [c["label"].split(". ", 1)[1] for c in label["confidences"]]
-        assert {"sky", "sunset", "sun"} <= set(names), names
-        assert len(gallery) == len(names) and all(item["caption"] for item in gallery)
-        with pytest.raises(Exception, match="no image was given"):  # our gr.Error reaches the client
-            client.predict(None, 3, 0.0, api_name="/multilabel")
-        bad = tmp_path / "notes.txt"
-        bad.write_text("not an image")
-        with pytest.raises(AppError):  # gradio's Image component refuses it before our handler runs
-            client.predict(handle_file(str(bad)), 3, 0.0, api_name="/multilabel")
-        label, _ = client.predict(handle_file(str(EXAMPLES / "home.jpg")), 1, 0.0, api_name="/multilabel")
-        assert "confidences" in label  # the server survived and still answers; a real photo gets labels
-    finally:
-        app.close()
+    client = serve_blocks(create_demo())
+    label, gallery = client.predict(handle_file(str(EXAMPLES / "scene_sunset_sea.png")), 3, 0.0, api_name="/multilabel")
+    names = [c["label"].split(". ", 1)[1] for c in label["confidences"]]
+    assert {"sky", "sunset", "sun"} <= set(names), names
+    assert len(gallery) == len(names) and all(item["caption"] for item in gallery)
+    with pytest.raises(Exception, match="no image was given"):  # our gr.Error reaches the client
+        client.predict(None, 3, 0.0, api_name="/multilabel")
+    label, _ = client.predict(handle_file(str(EXAMPLES / "home.jpg")), 1, 0.0, api_name="/multilabel")
+    assert "confidences" in label  # a real photo gets labels

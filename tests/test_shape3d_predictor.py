@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 import numpy as np
 import pytest
 import trimesh
+from checks import assert_refuses_bad_images
 
 from vtl_models.common import InvalidInput
 from vtl_models.hub import has_card
@@ -49,11 +47,7 @@ def test_predict_returns_loadable_watertight_files(predictor):
 
 
 def test_bad_inputs_raise_invalid_input(predictor, tmp_path):
-    bad = tmp_path / "not_an_image.png"
-    bad.write_text("hello")
-    for image in (None, str(bad), np.zeros((4, 4, 3), np.uint8)):
-        with pytest.raises(InvalidInput):
-            predictor.predict(image)
+    assert_refuses_bad_images(predictor.predict, tmp_path)
     with pytest.raises(InvalidInput):
         predictor.predict(np.zeros((64, 64, 3), np.uint8), threshold=2.0)
     # greyscale, RGBA and 16-bit images are converted, not refused
@@ -64,36 +58,18 @@ def test_bad_inputs_raise_invalid_input(predictor, tmp_path):
             assert "threshold" in str(err)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_tab_api_returns_a_loadable_glb(tmp_path):
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from gradio_client import Client, handle_file
+def test_tab_api_returns_a_loadable_glb(serve_blocks):
+    from gradio_client import handle_file
 
     import demos.shape3d
     from vtl_models.shape3d.examples import OUT_DIR
 
-    demo = demos.shape3d.create_demo()
-    port = _free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=str(tmp_path))
-        glb, silhouette, pose, files = client.predict(
-            handle_file(str(OUT_DIR / "05_mug.png")), True, 0.5, 0.5, api_name="/shape3d"
-        )
-        mesh = trimesh.load(glb, force="mesh")
-        assert len(mesh.faces) > 50 and mesh.is_watertight
-        assert "Azimuth" in pose and len(files) == 3
-        bad = tmp_path / "bad.png"
-        bad.write_text("not an image")
-        with pytest.raises(Exception):  # noqa: B017 - gr.Image refuses it before our handler; any error, no crash
-            client.predict(handle_file(str(bad)), True, 0.5, 0.5, api_name="/shape3d")
-        again = client.predict(handle_file(str(OUT_DIR / "02_table.png")), False, 0.4, 0.0, api_name="/shape3d")
-        assert trimesh.load(again[0], force="mesh").is_watertight
-    finally:
-        demo.close()
+    client = serve_blocks(demos.shape3d.create_demo())
+    glb, silhouette, pose, files = client.predict(
+        handle_file(str(OUT_DIR / "05_mug.png")), True, 0.5, 0.5, api_name="/shape3d"
+    )
+    mesh = trimesh.load(glb, force="mesh")
+    assert len(mesh.faces) > 50 and mesh.is_watertight
+    assert "Azimuth" in pose and len(files) == 3
+    again = client.predict(handle_file(str(OUT_DIR / "02_table.png")), False, 0.4, 0.0, api_name="/shape3d")
+    assert trimesh.load(again[0], force="mesh").is_watertight

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from checks import assert_refuses_bad_images
 
 from vtl_models.common import InvalidInput
 from vtl_models.hub import has_card
@@ -71,11 +72,7 @@ def test_outputs_and_sampling(predictor):
 
 
 def test_bad_inputs(predictor, tmp_path):
-    bad = tmp_path / "not_an_image.png"
-    bad.write_text("hello")
-    for image in (None, str(bad), np.zeros((4, 4, 3), np.uint8)):
-        with pytest.raises(InvalidInput):
-            predictor.transfer(image)
+    assert_refuses_bad_images(predictor.transfer, tmp_path)
     with pytest.raises(InvalidInput):
         predictor.transfer(np.zeros((64, 64, 3), np.uint8), strength=3.0)
     with pytest.raises(InvalidInput):
@@ -94,35 +91,23 @@ def test_real_photo_face_is_found():
     assert crop.found_face and crop.image.shape == (32, 32, 3)
 
 
-def test_full_tab_api(tmp_path, predictor, monkeypatch):
+def test_full_tab_api(serve_blocks, predictor, monkeypatch):
     """The full UI through gradio_client (mechanics: shapes, messages, errors), whatever the weights' quality."""
-    import socket
-
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
 
     import demos.common
     import demos.smile
 
     monkeypatch.setitem(demos.common._predictors, "smile", predictor)  # the tab serves NAME's weights here
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    demo = demos.smile.create_full_demo()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=str(tmp_path))
-        example = demos.smile.EXAMPLES_DIR / "cartoon_0.png"
-        grid, photo, cartoon, crop, info, download = client.predict(
-            handle_file(str(example)), 1.0, "auto", api_name="/smile_transfer"
-        )
-        assert cv2.imread(grid).shape == (512, 512, 3) and cv2.imread(photo).shape == (256, 256, 3)
-        assert "cartoon" in info and download
-        samples = client.predict(0, api_name="/smile_sample")
-        assert cv2.imread(samples).shape == (4 * 128, 6 * 128, 3)
-        bad = tmp_path / "bad.png"
-        bad.write_text("not an image")
-        with pytest.raises(Exception):  # noqa: B017 (gradio may refuse it while preprocessing, before our message)
-            client.predict(handle_file(str(bad)), 1.0, "auto", api_name="/smile_transfer")
-        assert client.predict(handle_file(str(example)), 0.0, "cartoon", api_name="/smile_transfer")[0]  # still serves
-    finally:
-        demo.close()
+    client = serve_blocks(demos.smile.create_full_demo())
+    example = demos.smile.EXAMPLES_DIR / "cartoon_0.png"
+    grid, photo, cartoon, crop, info, download = client.predict(
+        handle_file(str(example)), 1.0, "auto", api_name="/smile_transfer"
+    )
+    assert cv2.imread(grid).shape == (512, 512, 3) and cv2.imread(photo).shape == (256, 256, 3)
+    assert "cartoon" in info and download
+    samples = client.predict(0, api_name="/smile_sample")
+    assert cv2.imread(samples).shape == (4 * 128, 6 * 128, 3)
+    with pytest.raises(Exception, match="no image was given"):  # our gr.Error reaches the client
+        client.predict(None, 1.0, "auto", api_name="/smile_transfer")
+    assert client.predict(handle_file(str(example)), 0.0, "cartoon", api_name="/smile_transfer")[0]  # still serves
