@@ -70,10 +70,10 @@ def readable_image(component: gr.Image) -> gr.Image:
     return component
 
 
-def example_images(directory: Path, *extra: object) -> list[list]:
-    """gr.Examples rows: each example image of a tab (the README's samples grid excluded), then `extra` inputs."""
+def example_images(directory: Path) -> list[str]:
+    """A tab's example images (the README's samples grid excluded), for a gr.Examples of the image input alone."""
     files = sorted(p for p in directory.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
-    return [[str(p), *extra] for p in files if not p.name.startswith("samples_grid")]
+    return [str(p) for p in files if not p.name.startswith("samples_grid")]
 
 
 def api_example(task: str) -> tuple[str, list]:

@@ -70,9 +70,7 @@ def create_demo() -> gr.Blocks:
                     silhouette = gr.Image(label="Predicted silhouette", type="numpy", interactive=False)
                     pose = gr.Markdown()
                 files = gr.File(label="Downloads (.glb, .obj, .stl)", file_count="multiple", interactive=False)
-        examples = example_images(EXAMPLES_DIR, True)
-        if examples:
-            gr.Examples(examples, inputs=[image, remove_background], label="Examples (rendered test objects)")
+        gr.Examples(example_images(EXAMPLES_DIR), inputs=[image], label="Examples (rendered test objects)")
         run.click(
             reconstruct,
             inputs=[image, remove_background, threshold, smoothing],

@@ -90,9 +90,7 @@ def create_full_demo() -> gr.Blocks:
                     photo = gr.Image(label="Photo at the slider's smile", type="numpy", interactive=False)
                     cartoon = gr.Image(label="Cartoon at the slider's smile", type="numpy", interactive=False)
                 download = gr.File(label="Download the grid", interactive=False)
-        examples = example_images(EXAMPLES_DIR, "auto")
-        if examples:
-            gr.Examples(examples, inputs=[image, domain], label="Examples (procedural test faces of each domain)")
+        gr.Examples(example_images(EXAMPLES_DIR), inputs=[image], label="Examples: procedural faces, a real photo")
         with gr.Row():
             seed = gr.Number(value=0, precision=0, label="Seed")
             sample = gr.Button("Sample new faces")
