@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 
 import numpy as np
 import pytest
@@ -74,7 +75,7 @@ def test_losses_are_finite_and_train_every_part():
     model = CDRD(TINY)
     xs = torch.from_numpy(to_float(make_batch("photo", 4, 16)[0]))
     xt = torch.from_numpy(to_float(make_batch("cartoon", 4, 16)[0]))
-    args = argparse.Namespace(cls=1.0, rec=1.0, trans=0.5)
+    args = argparse.Namespace(cls=1.0, rec=1.0, trans=0.5, target_warmup=0, target_cls=0.5)
     loss_d, loss_ge, stats = losses(model, xs, torch.tensor([0, 1, 1, 0]), xt, args)
     assert torch.isfinite(loss_d) and torch.isfinite(loss_ge)
     assert all(np.isfinite(v) for v in stats.values())
@@ -83,6 +84,35 @@ def test_losses_are_finite_and_train_every_part():
     assert model.encoder.domain_specific[1][0].weight.grad.abs().sum() > 0
     loss_d.backward(inputs=list(model.discriminator.parameters()))
     assert model.discriminator.domain_specific[1][0][0].parametrizations.weight.original.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("tile_code", [False, True])
+def test_target_attribute_loss_waits_for_the_warmup(tile_code):
+    model = CDRD(CDRDConfig(size=16, z_dim=8, width=16, tile_code=tile_code))
+    xs = torch.from_numpy(to_float(make_batch("photo", 4, 16)[0]))
+    xt = torch.from_numpy(to_float(make_batch("cartoon", 4, 16)[0]))
+    ls = torch.tensor([0, 1, 1, 0])
+
+    def run(step: int, target_cls: float) -> tuple[float, float]:
+        torch.manual_seed(0)
+        args = argparse.Namespace(cls=1.0, rec=1.0, trans=0.5, target_warmup=10, target_cls=target_cls)
+        loss_d, loss_ge, _ = losses(copy.deepcopy(model), xs, ls, xt, args, step)  # spectral norm steps in place
+        return loss_d.item(), loss_ge.item()
+
+    assert run(9, 0.5) == run(9, 0.0)  # before the warm-up: no attribute loss on generated cartoons
+    after, none = run(10, 0.5), run(10, 0.0)
+    assert after[0] > none[0] and after[1] > none[1]
+
+
+def test_export_state_holds_the_ema_generator():
+    from vtl_models.smile.train import export_state
+
+    model = CDRD(TINY)
+    ema = CDRD(TINY).generator
+    state = export_state(model, ema)
+    assert state.keys() == model.state_dict().keys()
+    assert torch.equal(state["generator.project.0.weight"], ema.project[0].weight)
+    assert not torch.equal(state["generator.project.0.weight"], model.generator.project[0].weight)
 
 
 def test_two_sample_metrics():

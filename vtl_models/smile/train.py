@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import copy
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -19,10 +20,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from safetensors.torch import save_file
 from tqdm import tqdm
 
 from vtl_models.common import seed_everything
+from vtl_models.hub import has_card, save_weights
 from vtl_models.smile.data import cached_split, paired_batch, to_float
+from vtl_models.smile.evaluator import load_evaluator, predict
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
 
 log = logging.getLogger("vtl.smile.train")
@@ -30,7 +34,7 @@ RUNS = Path(__file__).resolve().parents[2] / "runs" / "smile"
 DEVIATIONS = [
     "32x32 procedural faces instead of 64x64+ CelebA / cartoon sets (2-core CPU budget)",
     "spectral-norm discriminator without batch norm (a batch-norm D overpowered G here)",
-    "attribute code also tiled onto every shared generator stage, not only concatenated to z",
+    "attribute loss on generated target images off for the first --target-warmup steps, then weighted --target-cls",
     "deterministic encoder with a moment-matching penalty on z instead of a VAE KL term",
     "EMA of the generator weights is saved",
 ]
@@ -46,8 +50,13 @@ def moment_penalty(z: torch.Tensor) -> torch.Tensor:
     return z.mean(0).pow(2).mean() + (z.var(0) - 1).pow(2).mean()
 
 
-def losses(model: CDRD, xs, ls, xt, args) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
-    """One CDRD step's discriminator loss and generator+encoder loss (graphs kept separate by detach)."""
+def losses(model: CDRD, xs, ls, xt, args, step: int = 0) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
+    """One CDRD step's discriminator loss and generator+encoder loss (graphs kept separate by detach).
+
+    The attribute losses on generated TARGET images (D's and G's) are off for the first `args.target_warmup` steps
+    and weighted `args.target_cls` after: with no target labels, D's target attribute head can only learn the
+    convention G's cartoon branch already has, so the shared layers must first carry the smile over on their own.
+    """
     G, D, E = model.generator, model.discriminator, model.encoder
     n = len(xs)
     z = torch.randn(n, model.cfg.z_dim)
@@ -55,18 +64,19 @@ def losses(model: CDRD, xs, ls, xt, args) -> tuple[torch.Tensor, torch.Tensor, d
     code = attribute_code(attr)
     h = G.shared_features(z, code)
     fakes = [G.render(h, d) for d in (0, 1)]
+    cls_weight = (args.cls, args.cls * args.target_cls * (step >= args.target_warmup))  # per domain
     # D: adversarial in both domains; attribute on labeled photos and on generated images of both domains
     adv_rs, cls_rs = D(xs, 0)
     adv_rt, _ = D(xt, 1)
     loss_d = bce(adv_rs, True) + bce(adv_rt, True) + args.cls * F.cross_entropy(cls_rs, ls)
     for d, fake in enumerate(fakes):
         adv_f, cls_f = D(fake.detach(), d)
-        loss_d = loss_d + bce(adv_f, False) + args.cls * F.cross_entropy(cls_f, attr)
+        loss_d = loss_d + bce(adv_f, False) + cls_weight[d] * F.cross_entropy(cls_f, attr)
     # G: fool D and make the requested attribute visible in both domains
     loss_g = torch.zeros(())
     for d, fake in enumerate(fakes):
         adv_f, cls_f = D(fake, d)
-        loss_g = loss_g + bce(adv_f, True) + args.cls * F.cross_entropy(cls_f, attr)
+        loss_g = loss_g + bce(adv_f, True) + cls_weight[d] * F.cross_entropy(cls_f, attr)
     # E: invert G on generated faces (z and l known), reconstruct real faces, translate them across domains
     loss_e = torch.zeros(())
     for d, fake in enumerate(fakes):
@@ -86,11 +96,30 @@ def losses(model: CDRD, xs, ls, xt, args) -> tuple[torch.Tensor, torch.Tensor, d
             stats[f"rec{d}"] = rec.item()
             # the translation must look like the other domain and keep the attribute it was given
             adv_x, cls_x = D(G.render(h_hat, 1 - d), 1 - d)
-            loss_e = loss_e + args.trans * (bce(adv_x, True) + args.cls * F.cross_entropy(cls_x, code_hat.argmax(1)))
+            cls_x = cls_weight[1 - d] * F.cross_entropy(cls_x, code_hat.argmax(1))
+            loss_e = loss_e + args.trans * (bce(adv_x, True) + cls_x)
     stats.update(
         d=loss_d.item(), g=loss_g.item(), e=loss_e.item(), acc_src=(cls_rs.argmax(1) == ls).float().mean().item()
     )
     return loss_d, loss_g + loss_e, stats
+
+
+@torch.no_grad()
+def smile_probe(model: CDRD, generator, judge, n: int = 200) -> dict[str, float]:
+    """The evaluator's smile rate on samples of each domain with the smile requested off and on (seeded)."""
+    z = torch.randn(n, model.cfg.z_dim, generator=torch.Generator().manual_seed(99))
+    out = {}
+    for s in (0, 1):
+        h = generator.shared_features(z, attribute_code(torch.full((n,), float(s))))
+        for d, domain in enumerate(("photo", "cartoon")):
+            verdict = predict(judge, generator.render(h, d).clamp(-1, 1))[1]["smile"]
+            out[f"{domain}_{'on' if s else 'off'}"] = float(verdict.mean())
+    return out
+
+
+def export_state(model: CDRD, generator) -> dict[str, torch.Tensor]:
+    """The model's state with `generator` (the EMA copy) as its generator."""
+    return {**model.state_dict(), **{f"generator.{k}": v for k, v in generator.state_dict().items()}}
 
 
 @torch.no_grad()
@@ -127,9 +156,12 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
             "steps": steps,
             "batch": args.batch,
             "n_train_per_domain": args.n_train,
+            "target_warmup": args.target_warmup,
+            "target_cls": args.target_cls,
         },
         "licence": "no pretrained parts; trained here on procedural data (vtl_models/smile/data.py)",
-        "deviations_from_paper": DEVIATIONS,
+        "deviations_from_paper": DEVIATIONS
+        + (["attribute code also tiled onto every shared generator stage, not only concatenated to z"] * cfg.tile_code),
         "trained_on": "procedural shaded 'photo' faces (smile labels) and flat 'cartoon' faces (no labels), 32x32",
     }
 
@@ -137,7 +169,7 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
 def main(argv: list[str]) -> None:
     """Train and write weights/smile/<name>.safetensors + card."""
     parser = argparse.ArgumentParser(prog="python -m vtl_models train smile")
-    parser.add_argument("--minutes", type=float, default=80.0, help="wall-clock budget")
+    parser.add_argument("--minutes", type=float, default=90.0, help="wall-clock budget")
     parser.add_argument("--steps", type=int, default=100_000, help="stop after this many steps")
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--width", type=int, default=32)
@@ -147,7 +179,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--cls", type=float, default=1.0, help="weight of the attribute losses")
     parser.add_argument("--rec", type=float, default=2.0, help="weight of the encoder's image reconstruction")
     parser.add_argument("--trans", type=float, default=0.5, help="weight of the translation losses")
-    parser.add_argument("--sample-every", type=int, default=250)
+    parser.add_argument("--target-warmup", type=int, default=2000, help="steps before the fake-target attribute loss")
+    parser.add_argument("--target-cls", type=float, default=0.5, help="fake-target attribute loss, relative to --cls")
+    parser.add_argument("--tile-code", action="store_true", help="tile l onto every shared G stage (the trial run)")
+    parser.add_argument("--sample-every", type=int, default=250, help="sample grid and smile probe every N steps")
+    parser.add_argument("--checkpoint-every", type=int, default=1000, help="runs/smile/<name>/checkpoint.safetensors")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="default", help="weights/smile/<name>")
     parser.add_argument("--no-save", action="store_true")
@@ -156,7 +192,7 @@ def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
-    cfg = CDRDConfig(size=args.size, width=args.width)
+    cfg = CDRDConfig(size=args.size, width=args.width, tile_code=args.tile_code)
     photos = cached_split("photo", args.n_train, args.size, "train")
     xs_all, ls_all = torch.from_numpy(photos["images"]), torch.from_numpy(photos["smile"])
     xt_all = torch.from_numpy(cached_split("cartoon", args.n_train, args.size, "train")["images"])  # images only
@@ -165,13 +201,18 @@ def main(argv: list[str]) -> None:
     opt_d = torch.optim.Adam(model.discriminator.parameters(), args.lr, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam([*model.generator.parameters(), *model.encoder.parameters()], args.lr, betas=(0.5, 0.999))
     rng = np.random.default_rng(args.seed)
+    judge = load_evaluator() if has_card("smile", "evaluator") else None
+    run_dir = RUNS / args.name
+    stop = []  # SIGTERM / Ctrl-C end the loop early and the weights are still saved
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.append(True))
     start, step = time.time(), 0
     bar = tqdm(total=args.steps, file=sys.stderr, mininterval=10)
-    while step < args.steps and time.time() - start < args.minutes * 60:
+    while step < args.steps and time.time() - start < args.minutes * 60 and not stop:
         i, j = rng.integers(0, len(xs_all), args.batch), rng.integers(0, len(xt_all), args.batch)
         xs = xs_all[i].permute(0, 3, 1, 2).float() / 127.5 - 1
         xt = xt_all[j].permute(0, 3, 1, 2).float() / 127.5 - 1
-        loss_d, loss_ge, stats = losses(model, xs, ls_all[i], xt, args)
+        loss_d, loss_ge, stats = losses(model, xs, ls_all[i], xt, args, step)
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward(inputs=list(model.discriminator.parameters()))
         opt_d.step()
@@ -188,16 +229,22 @@ def main(argv: list[str]) -> None:
         if step % 50 == 0:
             bar.set_postfix({k: f"{v:.3f}" for k, v in stats.items()})
         if step % args.sample_every == 0:
-            log.info("step %d %.0fs %s", step, time.time() - start, {k: round(v, 3) for k, v in stats.items()})
-            sample_grid(model, ema, RUNS / f"step_{step:06d}.png", args.size)
+            probe = {k: round(v, 2) for k, v in smile_probe(model, ema, judge).items()} if judge else {}
+            log.info("step %d %.0fs %s smile rate %s", step, time.time() - start, _rounded(stats), probe)
+            sample_grid(model, ema, run_dir / f"step_{step:06d}.png", args.size)
+        if step % args.checkpoint_every == 0:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            save_file({k: v.contiguous() for k, v in export_state(model, ema).items()}, run_dir / "checkpoint.tmp")
+            (run_dir / "checkpoint.tmp").replace(run_dir / "checkpoint.safetensors")
     bar.close()
     seconds = time.time() - start
-    sample_grid(model, ema, RUNS / "final.png", args.size)
-    model.generator = ema
+    sample_grid(model, ema, run_dir / "final.png", args.size)
     if not args.no_save:
-        from vtl_models.hub import save_weights
-
         path = save_weights(
-            "smile", args.name, model.state_dict(), build_card(cfg, args, step, seconds, argv), half=True
+            "smile", args.name, export_state(model, ema), build_card(cfg, args, step, seconds, argv), half=True
         )
         log.info("saved %s after %d steps, %.0f s", path, step, seconds)
+
+
+def _rounded(stats: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in stats.items()}
