@@ -65,7 +65,11 @@ def create_demo() -> gr.Blocks:
                     smoothing = gr.Slider(0.0, 2.0, value=0.5, step=0.25, label="Smoothing (voxels)")
                 run = gr.Button("Reconstruct", variant="primary")
             with gr.Column():
-                viewer = gr.Model3D(label="3D shape (drag to rotate)", clear_color=(0.93, 0.93, 0.93, 1.0))
+                viewer = gr.Model3D(
+                    label="3D shape (drag to rotate)",
+                    clear_color=(0.93, 0.93, 0.93, 1.0),
+                    camera_position=(None, None, 2.2),
+                )
                 with gr.Row():
                     silhouette = gr.Image(label="Predicted silhouette", type="numpy", interactive=False)
                     pose = gr.Markdown()
