@@ -104,6 +104,22 @@ def test_symmetry_aware_pose_targets_and_errors():
     assert torch.allclose(error[:2], torch.tensor([5.0, 20.0])) and torch.isnan(error[2])
 
 
+def test_flip_augmentation_only_mirrors_mirror_symmetric_shapes():
+    from vtl_models.shape3d.train import make_batch, mirror_symmetric
+
+    views = data.render_split("train", 6, 1)  # one object per category: chair, table, sofa, lamp, mug, vase
+    mirrorable = mirror_symmetric(views.voxels)
+    assert mirrorable[0] and mirrorable[5] and not mirrorable[4]  # a mug's handle is on one side
+    index = np.repeat(np.arange(6), 20)
+    batch = make_batch(views, index, np.random.default_rng(0), mirrorable)
+    mugs = index == 4
+    assert np.array_equal(batch["voxels"][mugs].numpy(), np.repeat(views.voxels[4:5], mugs.sum(), 0))
+    assert torch.allclose(batch["azimuth"][mugs], torch.tensor(float(views.azimuth[4])))
+    chairs = batch["voxels"][index == 0].numpy().astype(bool)
+    assert all(np.array_equal(grid, views.voxels[0]) for grid in chairs)  # a mirrored chair is the same chair
+    assert len(set(batch["azimuth"][index == 0].tolist())) == 2  # ... seen from the mirrored azimuth
+
+
 def test_tiny_model_forward_shapes():
     model = ShapeNet3D(ShapeNetConfig(latent=32, voxel_channels=(8, 8, 8)))
     out = model(torch.zeros(2, 3, 64, 64))

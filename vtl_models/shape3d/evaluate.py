@@ -9,6 +9,7 @@ PLY meshes from Debian's opencv-doc (bunny, parasaurolophus).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def ood_iou(model: ShapeNet3D, renderer: Renderer, threshold: float = 0.5) -> di
 def run(name: str = "default") -> dict:
     """The eval contract dict for weights/shape3d/<name>."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 2)))
     start = time.time()
     model, card = load_model(name)
     renderer = Renderer(RENDER_SIZE, samples=4)

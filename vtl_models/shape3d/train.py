@@ -39,13 +39,30 @@ def to_input(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(images, copy=True)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
-def make_batch(data: ViewBatch, index: np.ndarray, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-    """Tensors for a batch of views, randomly mirrored left-right (x -> -x, so azimuth -> -azimuth)."""
+def mirror_symmetric(voxels: np.ndarray, tolerance: float = 0.02) -> np.ndarray:
+    """(S,) bool: grids that equal their own x-mirror (up to `tolerance` of the occupied voxels).
+
+    Only these may be flipped for augmentation: the flipped view of a mug (handle on +x) or a desk lamp (arm leaning
+    to +x) shows an object that is not in the canonical frame, and its image is the same as the unflipped object's
+    from another azimuth, so flipping them teaches two different grids and poses for one image.
+    """
+    return np.array([(v != v[:, :, ::-1]).sum() <= tolerance * max(v.sum(), 1) for v in voxels])
+
+
+def make_batch(
+    data: ViewBatch, index: np.ndarray, rng: np.random.Generator, mirrorable: np.ndarray | None = None
+) -> dict[str, torch.Tensor]:
+    """Tensors for a batch of views; views of mirror-symmetric shapes are randomly mirrored left-right.
+
+    Mirroring maps x -> -x, so azimuth -> -azimuth. `mirrorable` is `mirror_symmetric(data.voxels)` (None: all).
+    """
     images, masks = data.images[index].copy(), data.masks[index].copy()
     shapes = data.shape_index[index]
     voxels = data.voxels[shapes].copy()
     azimuth = data.azimuth[index].copy()
     flip = rng.random(len(index)) < 0.5
+    if mirrorable is not None:
+        flip &= mirrorable[shapes]
     images[flip], masks[flip] = images[flip, :, ::-1], masks[flip, :, ::-1]
     voxels[flip] = voxels[flip, :, :, ::-1]  # grids are [z, y, x]
     azimuth[flip] = (360.0 - azimuth[flip]) % 360.0
@@ -121,6 +138,8 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     labelled = labelled_shapes(len(data.voxels)) if mode != "supervised" else np.ones(len(data.voxels), bool)
     view_labelled = labelled[data.shape_index]
+    mirrorable = mirror_symmetric(data.voxels)
+    log.info("%d of %d shapes are mirror-symmetric (flip augmentation)", mirrorable.sum(), len(mirrorable))
     pool_3d, pool_2d = np.flatnonzero(view_labelled), np.flatnonzero(~view_labelled)
     start, step, budget = time.time(), 0, minutes * 60
     history = []
@@ -133,7 +152,7 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
             index = np.concatenate([rng.choice(pool_3d, half), rng.choice(pool_2d, args.batch - half)])
         else:
             index = rng.choice(pool_3d, args.batch)
-        batch = make_batch(data, index, rng)
+        batch = make_batch(data, index, rng, mirrorable)
         terms = losses(model, batch, torch.from_numpy(view_labelled[index]))
         total = sum(args.weights.get(k, 1.0) * v for k, v in terms.items())
         optimiser.zero_grad(set_to_none=True)
