@@ -129,12 +129,14 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     rng = np.random.default_rng(args.seed)
     model = ShapeNet3D(ShapeNetConfig(encoder=args.encoder))
     earlier: list[dict] = []
+    kept: dict = {}  # card fields written by hand-run measurements, carried over to the resumed card
     if args.resume:  # warm start from the committed weights of this run: a second cosine cycle on top of the first
         state, old_card = load_weights("shape3d", WEIGHT_NAMES[mode])
         model.load_state_dict(state)
         earlier = old_card.raw["training"].get("earlier_stages", []) + [
             {k: v for k, v in old_card.raw["training"].items() if k != "earlier_stages"}
         ]
+        kept = {k: old_card.raw[k] for k in ("encoder_measurement", "data_seeds") if k in old_card.raw}
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     labelled = labelled_shapes(len(data.voxels)) if mode != "supervised" else np.ones(len(data.voxels), bool)
     view_labelled = labelled[data.shape_index]
@@ -214,7 +216,10 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
             " the pose head is trained alongside and used at inference",
             "azimuth as 24 classification bins with symmetry-aware soft targets; elevation regressed",
             "semi-supervised batches are half 3D-labelled, half mask-only",
+            "left-right flip augmentation only for mirror-symmetric shapes (not mugs or desk lamps)",
+            "occupancy threshold fitted per model on 300 validation views (see threshold_val_iou)",
         ],
+        **kept,
     }
     save_weights("shape3d", WEIGHT_NAMES[mode], model.state_dict(), card, half=True)
     calibrate_threshold(WEIGHT_NAMES[mode], val)
