@@ -23,12 +23,16 @@ def test_tiny_config_shapes():
     f16, f32 = _maps(4)
     targets = torch.tensor([[1, 0, 1, 0, 0], [0, 0, 0, 0, 1], [1, 1, 1, 1, 0], [0, 1, 0, 0, 0]], dtype=torch.float32)
     rnn = OrderFreeRNN(TINY)
-    loss, p0 = rnn(f16, f32, targets)
-    assert loss.ndim == 0 and torch.isfinite(loss) and p0.shape == (4, 5)
-    loss.backward()
-    assert rnn.att_w.weight.grad is not None and rnn.grid.proj[0].weight.grad.abs().sum() > 0
-    fixed_loss, _ = OrderFreeRNN(TINY)(f16, f32, targets, order=torch.arange(5))
-    assert torch.isfinite(fixed_loss)
+    loss, ctx_loss, p0 = rnn(f16, f32, targets)
+    assert loss.ndim == 0 and ctx_loss.ndim == 0 and torch.isfinite(loss + ctx_loss) and p0.shape == (4, 5)
+    ctx_loss.backward()  # the context loss alone trains the attention (and the label embedding that steers it)
+    assert rnn.att_w.weight.grad.abs().sum() > 0 and rnn.att_e.weight.grad.abs().sum() > 0
+    assert rnn.grid.proj[0].weight.grad.abs().sum() > 0 and rnn.out.weight.grad is None
+    fixed_loss, fixed_ctx, _ = OrderFreeRNN(TINY)(f16, f32, targets, order=torch.arange(5))
+    assert torch.isfinite(fixed_loss + fixed_ctx)
+    v, keys, _, state = rnn.begin(f16, f32)
+    logits, alpha, ctx, (h, c) = rnn.step(v, keys, state, torch.full((4,), rnn.start), torch.zeros(4, 5, dtype=bool))
+    assert logits.shape == (4, 6) and alpha.shape == (4, 36) and ctx.shape == (4, 16) and h.shape == (4, 16)
     logits, cam = CNNBCE(TINY)(f16, f32)
     assert logits.shape == (4, 5) and cam.shape == (4, 5, 36)
 
@@ -69,7 +73,7 @@ def test_order_free_training_follows_the_models_own_scores():
     with torch.no_grad():
         v, keys, _, state = rnn.begin(f16, f32)
         start = torch.full((1,), rnn.start, dtype=torch.long)
-        logits, _, _ = rnn.step(v, keys, state, start, torch.zeros(1, 5, dtype=torch.bool))
+        logits, _, _, _ = rnn.step(v, keys, state, start, torch.zeros(1, 5, dtype=torch.bool))
     first = select_targets(logits[:, :5], targets > 0)
     assert first.item() == max((0, 2, 3), key=lambda k: logits[0, k].item())
 

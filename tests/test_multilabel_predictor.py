@@ -27,10 +27,11 @@ def predictor():
 
 
 def test_predictor_on_fixed_test_scenes(predictor):
+    assert predictor.default_beam == predictor.card.raw["decoding"]["beam"]
     f1s = []
     for seed in range(TEST_SEED, TEST_SEED + 24):
         scene = render_scene(seed)
-        pred = predictor.predict(scene.image, beam=3)
+        pred = predictor.predict(scene.image)  # the beam width chosen on validation scenes (card)
         truth = {LABELS[k] for k in np.nonzero(scene.labels)[0]}
         got = set(pred.labels)
         assert len(got) == len(pred.labels), "a label was emitted twice"

@@ -41,7 +41,7 @@ def beam_search(model: OrderFreeRNN, f16: torch.Tensor, f32: torch.Tensor, beam:
     stay = torch.full((k + 1,), float("-inf"), device=dev)
     stay[k] = 0.0  # a finished hypothesis only continues with a free END
     for t in range(steps):
-        logits, alpha, (h, c) = model.step(v, keys, (h, c), prev, emitted)
+        logits, alpha, _, (h, c) = model.step(v, keys, (h, c), prev, emitted)
         if t == steps - 1:
             logits[:, :k] = float("-inf")
         lp = F.log_softmax(logits, 1)

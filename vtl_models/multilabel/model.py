@@ -85,9 +85,11 @@ class OrderFreeRNN(nn.Module):
             nn.Linear(h, cfg.attn_dim),
             nn.Linear(cfg.attn_dim, 1),
         )
+        self.att_e = nn.Linear(cfg.embed_dim, cfg.attn_dim, bias=False)  # the label just emitted steers the attention
         self.lstm = nn.LSTMCell(cfg.embed_dim + d, h)
         self.drop = nn.Dropout(cfg.dropout)
         self.out = nn.Linear(h + d, k + 1)  # K labels + END
+        self.ctx_out = nn.Linear(d, k)  # training only: the attended context alone must name the emitted label
 
     def begin(self, f16: torch.Tensor, f32: torch.Tensor):
         """Encode once: grid V, its attention keys, p0 logits, and the initial LSTM state from p0 and mean(V)."""
@@ -97,23 +99,28 @@ class OrderFreeRNN(nn.Module):
         return v, self.att_v(v), p0_logits, (h.contiguous(), c.contiguous())
 
     def step(self, v, keys, state, prev: torch.Tensor, emitted: torch.Tensor):
-        """One emission: attend with the previous state, update the LSTM with (label embedding, context).
+        """One emission: attend with the previous state and the label just emitted, update the LSTM with (label
+        embedding, context), read the next label from the new state and the context.
 
-        Returns logits (B, K+1) with already-emitted labels masked out, attention (B, L), new state.
+        Returns logits (B, K+1) with already-emitted labels masked out, attention (B, L), context (B, D), new state.
         """
         h, c = state
-        alpha = torch.softmax(self.att_w(torch.tanh(keys + self.att_h(h)[:, None])).squeeze(-1), dim=1)
+        e = self.embed(prev)
+        query = self.att_h(h) + self.att_e(e)
+        alpha = torch.softmax(self.att_w(torch.tanh(keys + query[:, None])).squeeze(-1), dim=1)
         ctx = torch.einsum("bl,bld->bd", alpha, v)
-        h, c = self.lstm(torch.cat([self.embed(prev), ctx], 1), (h, c))
+        h, c = self.lstm(torch.cat([e, ctx], 1), (h, c))
         logits = self.out(self.drop(torch.cat([h, ctx], 1)))
         mask = torch.cat([emitted, torch.zeros_like(emitted[:, :1])], 1)
-        return logits.masked_fill(mask, float("-inf")), alpha, (h, c)
+        return logits.masked_fill(mask, float("-inf")), alpha, ctx, (h, c)
 
     def forward(self, f16, f32, targets: torch.Tensor, order: torch.Tensor | None = None):
         """Teacher-forced pass. Order-free (order=None): each step's target is the not-yet-emitted true label the
         model itself scores highest; with `order` (K,), the first remaining label in that fixed order.
 
-        Returns (sequence loss, p0 logits).
+        Returns (sequence loss, context loss, p0 logits). The context loss is the cross-entropy (over all K labels) of
+        a linear read-out of each label step's attended context alone against that step's target: it ties the
+        attention map of a step to the label the step emits (the pointing the tab shows).
         """
         v, keys, p0_logits, state = self.begin(f16, f32)
         b, k = targets.shape
@@ -121,17 +128,21 @@ class OrderFreeRNN(nn.Module):
         emitted = torch.zeros_like(truth)
         prev = torch.full((b,), self.start, dtype=torch.long, device=targets.device)
         active = torch.ones(b, dtype=torch.bool, device=targets.device)
-        loss, count = v.new_zeros(()), 0
+        loss, ctx_loss, count, ctx_count = v.new_zeros(()), v.new_zeros(()), 0, 0
         for _ in range(int(truth.sum(1).max().item()) + 1):
-            logits, _, state = self.step(v, keys, state, prev, emitted)
+            logits, _, ctx, state = self.step(v, keys, state, prev, emitted)
             target = select_targets(logits[:, :k].detach(), truth & ~emitted, order)
             loss = loss + F.cross_entropy(logits[active], target[active], reduction="sum")
             count += int(active.sum())
             done = target == self.end
+            named = active & ~done
+            # Among all K labels, emitted ones included: late steps may not point anywhere that merely beats the rest.
+            ctx_loss = ctx_loss + F.cross_entropy(self.ctx_out(ctx[named]), target[named], reduction="sum")
+            ctx_count += int(named.sum())
             emitted = emitted | F.one_hot(target.clamp(max=k - 1), k).bool() & ~done[:, None]
             active = active & ~done
             prev = target
-        return loss / max(count, 1), p0_logits
+        return loss / max(count, 1), ctx_loss / max(ctx_count, 1), p0_logits
 
 
 def select_targets(scores: torch.Tensor, candidates: torch.Tensor, order: torch.Tensor | None = None) -> torch.Tensor:

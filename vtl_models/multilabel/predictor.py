@@ -57,16 +57,18 @@ class MultilabelPredictor:
         self.device = torch.device(device)
         self.backbone = Backbone().to(self.device)
         self.model, self.card = load_head("default", self.device)
+        self.default_beam = int(self.card.raw.get("decoding", {}).get("beam", 3))  # chosen on validation scenes
 
     @torch.inference_mode()
-    def predict(self, image: np.ndarray, beam: int = 3, threshold: float = 0.0) -> Prediction:
-        """uint8 RGB (H, W, 3) -> labels emitted by beam search, dropping those below `threshold` confidence."""
+    def predict(self, image: np.ndarray, beam: int | None = None, threshold: float = 0.0) -> Prediction:
+        """uint8 RGB (H, W, 3) -> labels emitted by beam search (width `beam`, by default the card's), dropping
+        those below `threshold` confidence."""
         if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InvalidInput("expected an RGB image")
-        beam = int(np.clip(beam, 1, MAX_BEAM))
+        beam = int(np.clip(self.default_beam if beam is None else beam, 1, MAX_BEAM))
         # The model saw SIZE x SIZE scenes; photos of any shape are squeezed to that square, as the scenes were drawn.
         scene = resize(image, SIZE) if image.shape[:2] != (SIZE, SIZE) else image
-        f16, f32 = self.backbone(torch.from_numpy(np.ascontiguousarray(scene))[None].to(self.device))
+        f16, f32 = self.backbone(torch.tensor(scene)[None].to(self.device))  # a copy: uploads may be read-only
         out = beam_search(self.model, f16, f32, beam=beam)
         side = f16.shape[-1]
         keep = [i for i, p in enumerate(out.probs[0]) if p >= threshold]
