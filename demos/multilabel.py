@@ -33,6 +33,8 @@ def label_image(image, beam: float = 1, threshold: float = 0.0):
     rgb = fit_longest_side(to_rgb(image), 1024)  # the model looks at 128 px anyway; keep resizing cheap
     predictor = get_predictor("multilabel")
     prediction = predictor.predict(rgb, beam=int(beam), threshold=float(threshold))
+    if not prediction.labels:
+        gr.Warning("None of the 18 labels was found (or all fell below the confidence threshold).")
     names = [f"{step}. {name}" for step, name in enumerate(prediction.labels, start=1)]
     overlays = predictor.overlays(rgb, prediction)[:MAX_GALLERY]
     captions = [f"{name} ({conf:.2f})" for name, conf in zip(names, prediction.confidences, strict=True)]
