@@ -12,7 +12,7 @@ import gradio as gr
 
 from vtl_models.common import InvalidInput, pick_device
 from vtl_models.hub import WeightsError, has_card, read_card
-from vtl_models.report import BARS, bars_table, metrics_table
+from vtl_models.report import BARS, bars_table, metrics_table, verdicts
 
 log = logging.getLogger("vtl.demos")
 
@@ -115,6 +115,13 @@ def quality_markdown(task: str, paper_setting: str, trained_on: str) -> str:
 
 
 def quality_accordion(task: str, paper_setting: str, trained_on: str) -> None:
-    """The "How well does it work?" accordion every tab shows."""
+    """The "How well does it work?" accordion every tab shows, and a visible notice when its weights miss a bar."""
+    report = (read_card(task).raw.get("eval") or {}) if has_card(task) else {}
+    missed = [bar.describe() for bar, *_, verdict in verdicts(task, report) if verdict == "missed"]
+    if missed:
+        gr.Markdown(
+            f"**Preliminary model:** these weights miss {len(missed)} of the {len(BARS[task])} bars this demo set "
+            f"itself ({'; '.join(missed)}). The figures are under *How well does it work?*"
+        )
     with gr.Accordion("How well does it work?", open=False):
         gr.Markdown(quality_markdown(task, paper_setting, trained_on))

@@ -49,7 +49,7 @@ def test_readme_results_are_the_cards():
 
 
 def test_bars_verdicts():
-    from vtl_models.report import Bar, bars_table
+    from vtl_models.report import Bar, bars_table, verdicts
 
     report = {"metrics": {"a": 0.6, "b": 0.5}, "baselines": {"base": {"a": 0.58}}}
     table = bars_table("x", report)  # no bars for an unknown task: only the header
@@ -62,3 +62,4 @@ def test_bars_verdicts():
     shape["baselines"]["nearest_neighbour"]["mean_iou"] = 0.54
     rows = bars_table("shape3d", shape).splitlines()[2:]
     assert [row.rsplit("|", 2)[1].strip() for row in rows] == ["met", "**missed**", "not measured"]
+    assert [verdict for *_, verdict in verdicts("shape3d", shape)] == ["met", "missed", "not measured"]

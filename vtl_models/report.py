@@ -71,16 +71,25 @@ def _fmt(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def bars_table(task: str, report: dict) -> str:
-    """Markdown table: each bar, the measured figure, the reference, met or missed."""
-    lines = ["| bar | measured | needed | |", "|---|---|---|---|"]
+def verdicts(task: str, report: dict) -> list[tuple[Bar, object, object, str]]:
+    """Each bar of `task` with (measured, reference, "met" | "missed" | "not measured") in `report`."""
+    out = []
     for bar in BARS.get(task, []):
         measured, reference = report.get("metrics", {}).get(bar.metric), bar.reference(report)
         if measured is None or reference is None:
             verdict = "not measured"
         else:
-            verdict = "met" if OPS[bar.op](measured, reference) else "**missed**"
-        lines.append(f"| {bar.describe()} | {_fmt(measured)} | {bar.op} {_fmt(reference)} | {verdict} |")
+            verdict = "met" if OPS[bar.op](measured, reference) else "missed"
+        out.append((bar, measured, reference, verdict))
+    return out
+
+
+def bars_table(task: str, report: dict) -> str:
+    """Markdown table: each bar, the measured figure, the reference, met or missed."""
+    lines = ["| bar | measured | needed | |", "|---|---|---|---|"]
+    for bar, measured, reference, verdict in verdicts(task, report):
+        shown = "**missed**" if verdict == "missed" else verdict
+        lines.append(f"| {bar.describe()} | {_fmt(measured)} | {bar.op} {_fmt(reference)} | {shown} |")
     return "\n".join(lines)
 
 
