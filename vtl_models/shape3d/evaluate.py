@@ -18,12 +18,11 @@ import torch
 import trimesh
 from scipy import ndimage
 
-from vtl_models.hub import has_card, load_weights, read_card
+from vtl_models.hub import has_card, read_card
 from vtl_models.render import Light, Renderer
 from vtl_models.shape3d.data import DATA_DIR, IMAGE_SIZE, RENDER_SIZE, ViewBatch, camera_for, downsample, render_split
-from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig, azimuth_error
+from vtl_models.shape3d.model import ShapeNet3D, azimuth_error, load_model, to_input
 from vtl_models.shape3d.shapes import CATEGORIES, EXTENT, GRID
-from vtl_models.shape3d.train import to_input
 
 log = logging.getLogger("vtl.shape3d.eval")
 N_TEST_SHAPES = 600
@@ -36,15 +35,6 @@ OOD_UPRIGHT = {"parasaurolophus": ("z", 135.0)}  # the scan is stored lying on i
 OOD_TURNS = 24  # the real meshes have no canonical front: IoU is the best over this many turns about y
 OOD_VIEWS = 12
 POSE_TOLERANCE = 30.0
-
-
-def load_model(name: str = "default") -> tuple[ShapeNet3D, object]:
-    """The model of weights/shape3d/<name> in eval mode, and its card."""
-    state, card = load_weights("shape3d", name)
-    config = ShapeNetConfig(**{**card.config, "voxel_channels": tuple(card.config["voxel_channels"])})
-    model = ShapeNet3D(config, pretrained=False)
-    model.load_state_dict(state)
-    return model.eval(), card
 
 
 @torch.inference_mode()

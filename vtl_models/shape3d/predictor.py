@@ -15,8 +15,7 @@ from skimage import measure
 from vtl_models.common import InvalidInput
 from vtl_models.images import resize, to_rgb
 from vtl_models.render import Camera
-from vtl_models.shape3d.evaluate import load_model
-from vtl_models.shape3d.train import to_input
+from vtl_models.shape3d.model import load_model, to_input
 
 OBJECT_FILL = 0.66  # typical side of the object's box / image side in the training renders
 

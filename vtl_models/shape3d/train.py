@@ -20,7 +20,7 @@ from vtl_models.backbones import LICENCE
 from vtl_models.common import seed_everything
 from vtl_models.hub import load_weights, save_weights
 from vtl_models.shape3d.data import CAMERA_DISTANCE, CAMERA_FOV, IMAGE_SIZE, ViewBatch, cached_split
-from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig, azimuth_targets, project_voxels
+from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig, azimuth_targets, project_voxels, to_input
 from vtl_models.shape3d.shapes import CATEGORIES
 
 log = logging.getLogger("vtl.shape3d.train")
@@ -32,11 +32,6 @@ def labelled_shapes(n_shapes: int, fraction: float = 0.1) -> np.ndarray:
     """Boolean mask of the shapes whose 3D grid a semi/sup10 run may see: the same `fraction` of every category."""
     within_category = np.arange(n_shapes) // len(CATEGORIES)  # shape i is category i % 6
     return within_category % round(1 / fraction) == 0
-
-
-def to_input(images: np.ndarray) -> torch.Tensor:
-    """uint8 (B, S, S, 3) -> float (B, 3, S, S) in [-1, 1] (the normalisation the card records)."""
-    return torch.from_numpy(np.array(images, copy=True)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
 def mirror_symmetric(voxels: np.ndarray, tolerance: float = 0.02) -> np.ndarray:
@@ -233,7 +228,8 @@ def calibrate_threshold(name: str, val: ViewBatch | None = None) -> float:
     probabilities softer), so each model's threshold is fitted on validation views, never on test views.
     """
     from vtl_models.hub import update_card
-    from vtl_models.shape3d.evaluate import load_model, predict, voxel_iou
+    from vtl_models.shape3d.evaluate import predict, voxel_iou
+    from vtl_models.shape3d.model import load_model
 
     val = val if val is not None else cached_split("val", 300, 1)
     model, _ = load_model(name)
