@@ -29,7 +29,7 @@ def _default_beam() -> int:
 
 @guarded
 def label_image(image, beam: float = 1, threshold: float = 0.0):
-    """Image -> (labels in emitted order with confidences, captioned attention overlays)."""
+    """Image -> (labels with confidences, captioned attention overlays, the emitted order as Markdown)."""
     rgb = fit_longest_side(to_rgb(image), 1024)  # the model looks at 128 px anyway; keep resizing cheap
     predictor = get_predictor("multilabel")
     prediction = predictor.predict(rgb, beam=int(beam), threshold=float(threshold))
@@ -38,7 +38,8 @@ def label_image(image, beam: float = 1, threshold: float = 0.0):
     names = [f"{step}. {name}" for step, name in enumerate(prediction.labels, start=1)]
     overlays = predictor.overlays(rgb, prediction)[:MAX_GALLERY]
     captions = [f"{name} ({conf:.2f})" for name, conf in zip(names, prediction.confidences, strict=True)]
-    return dict(zip(names, prediction.confidences, strict=True)), list(zip(overlays, captions, strict=False))
+    order = "**Emitted in this order:** " + (" → ".join(prediction.labels) if prediction.labels else "no label")
+    return dict(zip(names, prediction.confidences, strict=True)), list(zip(overlays, captions, strict=False)), order
 
 
 def create_demo() -> gr.Blocks:
@@ -74,8 +75,9 @@ def create_demo() -> gr.Blocks:
                     label="Examples: generated scenes (held-out seeds) and real photos (OpenCV samples)",
                 )
             with gr.Column():
+                order = gr.Markdown()
                 labels = gr.Label(label="Labels (numbered in the order the model emitted them)", num_top_classes=8)
                 gallery = gr.Gallery(label="Where it looked, per label", columns=3, height="auto")
-        run.click(label_image, [image, beam, threshold], [labels, gallery], api_name=API_NAME)
+        run.click(label_image, [image, beam, threshold], [labels, gallery, order], api_name=API_NAME)
         quality_accordion("multilabel", PAPER_SETTING, TRAINED_ON)
     return demo

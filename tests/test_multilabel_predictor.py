@@ -68,11 +68,15 @@ def test_tab_through_gradio_client(serve_blocks):
     from demos.multilabel import create_demo
 
     client = serve_blocks(create_demo())
-    label, gallery = client.predict(handle_file(str(EXAMPLES / "scene_sunset_sea.png")), 3, 0.0, api_name="/multilabel")
+    label, gallery, order = client.predict(
+        handle_file(str(EXAMPLES / "scene_sunset_sea.png")), 3, 0.0, api_name="/multilabel"
+    )
     names = [c["label"].split(". ", 1)[1] for c in label["confidences"]]
     assert {"sky", "sunset", "sun"} <= set(names), names
     assert len(gallery) == len(names) and all(item["caption"] for item in gallery)
+    emitted = [item["caption"].split(". ", 1)[1].rsplit(" (", 1)[0] for item in gallery]  # captions: "1. sky (0.99)"
+    assert order.endswith(" → ".join(emitted)), order
     with pytest.raises(Exception, match="no image was given"):  # our gr.Error reaches the client
         client.predict(None, 3, 0.0, api_name="/multilabel")
-    label, _ = client.predict(handle_file(str(EXAMPLES / "home.jpg")), 1, 0.0, api_name="/multilabel")
+    label, _, _ = client.predict(handle_file(str(EXAMPLES / "home.jpg")), 1, 0.0, api_name="/multilabel")
     assert "confidences" in label  # a real photo gets labels
