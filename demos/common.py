@@ -121,7 +121,7 @@ def quality_accordion(task: str, paper_setting: str, trained_on: str) -> None:
     if missed:
         gr.Markdown(
             f"**Preliminary model:** these weights miss {len(missed)} of the {len(BARS[task])} bars this demo set "
-            f"itself ({'; '.join(missed)}). The figures are under *How well does it work?*"
+            f"itself ({'; '.join(missed)}). Its figures are in the accordion at the foot of this tab."
         )
     with gr.Accordion("How well does it work?", open=False):
         gr.Markdown(quality_markdown(task, paper_setting, trained_on))

@@ -109,6 +109,5 @@ def create_full_demo() -> gr.Blocks:
     return demo
 
 
-# Only default weights (which must meet the bars before they are committed as default) turn the tab on; the
-# 28-minute trial weights live in weights/smile/trial and the tab says honestly that the model is not ready.
+# Default weights turn the tab on (quality_accordion names any bar they miss); without them it is an honest placeholder.
 create_demo = create_full_demo if has_card("smile") else functools.partial(placeholder_demo, "smile", WHAT)

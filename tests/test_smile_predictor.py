@@ -1,7 +1,5 @@
-"""Smile transfer with the shipped weights: the requested smile flips the evaluator's verdict; outputs; bad inputs.
-
-The tab is still a placeholder (the trial weights miss their bars), so its gradio_client test is not here yet.
-"""
+"""Smile transfer with the shipped weights: the requested smile flips the evaluator's verdict; outputs; bad inputs;
+the full tab through gradio_client."""
 
 from __future__ import annotations
 
@@ -14,18 +12,14 @@ from checks import assert_refuses_bad_images
 from vtl_models.common import InvalidInput
 from vtl_models.hub import has_card
 
-NAME = "default" if has_card("smile") else "trial"  # the trial weights until a run meets the bars
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not has_card("smile", NAME), reason="smile weights not trained yet"),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not has_card("smile"), reason="smile weights not trained yet")]
 
 
 @pytest.fixture(scope="module")
 def predictor():
     from vtl_models.smile.predictor import load_predictor
 
-    return load_predictor(torch.device("cpu"), NAME)
+    return load_predictor(torch.device("cpu"))
 
 
 def _smile_verdicts(images: list[np.ndarray], size: int) -> np.ndarray:
@@ -40,9 +34,8 @@ def _smile_verdicts(images: list[np.ndarray], size: int) -> np.ndarray:
     "output",
     [
         "photo",
-        # the shipped trial weights render the cartoon smile code inverted (eval: attr_control_acc_cartoon 0.42);
-        # strict: once retrained weights get it right, this marker must go
-        pytest.param("cartoon", marks=pytest.mark.xfail(strict=True, reason="cartoon smile inverted in trial weights")),
+        # strict: the default weights miss the cartoon control bar (see the card's eval); passing means the marker goes
+        pytest.param("cartoon", marks=pytest.mark.xfail(strict=True, reason="cartoon smile control misses its bar")),
     ],
 )
 def test_requested_smile_flips_the_evaluators_verdict(predictor, output):
@@ -98,8 +91,8 @@ def test_full_tab_api(serve_blocks, predictor, monkeypatch):
     import demos.common
     import demos.smile
 
-    monkeypatch.setitem(demos.common._predictors, "smile", predictor)  # the tab serves NAME's weights here
-    client = serve_blocks(demos.smile.create_full_demo())
+    monkeypatch.setitem(demos.common._predictors, "smile", predictor)  # the predictor this module built
+    client = serve_blocks(demos.smile.create_demo())
     example = demos.smile.EXAMPLES_DIR / "cartoon_0.png"
     grid, photo, cartoon, crop, info, download = client.predict(
         handle_file(str(example)), 1.0, "auto", api_name="/smile_transfer"

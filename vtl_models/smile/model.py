@@ -30,7 +30,6 @@ class CDRDConfig:
     attr_dim: int = 2  # attribute code l: one-hot (no smile, smile); in-between values move the smile continuously
     width: int = 32  # channels of the last shared generator stage; doubles at each coarser stage
     shared_stages: int = 2  # generator/discriminator stages shared between domains (the rest is domain-specific)
-    tile_code: bool = False  # also tile l onto every shared generator stage (the trial run); the paper: with z only
 
     @property
     def stages(self) -> int:
@@ -62,8 +61,7 @@ class Generator(nn.Module):
             nn.Linear(cfg.z_dim + cfg.attr_dim, top * 16, bias=False), nn.BatchNorm1d(top * 16)
         )
         # shared stages 4 -> size/2; l enters with z only, so the domain-specific layers see it only as face structure
-        extra = cfg.attr_dim if cfg.tile_code else 0
-        self.shared = nn.ModuleList(_up(top // 2**i + extra, top // 2 ** (i + 1)) for i in range(cfg.stages - 1))
+        self.shared = nn.ModuleList(_up(top // 2**i, top // 2 ** (i + 1)) for i in range(cfg.stages - 1))
         c = cfg.width
         self.domain_specific = nn.ModuleList(
             nn.Sequential(
@@ -80,8 +78,6 @@ class Generator(nn.Module):
         """G_C: (B, z_dim), (B, attr_dim) -> (B, width, size/2, size/2), the domain-invariant face."""
         h = torch.relu(self.project(torch.cat([z, code], 1))).view(len(z), -1, 4, 4)
         for stage in self.shared:
-            if self.cfg.tile_code:
-                h = torch.cat([h, code[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])], 1)
             h = stage(h)
         return h
 

@@ -24,7 +24,7 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from vtl_models.common import seed_everything
-from vtl_models.hub import has_card, save_weights
+from vtl_models.hub import has_card, load_weights, save_weights
 from vtl_models.smile.data import cached_split, paired_batch, to_float
 from vtl_models.smile.evaluator import load_evaluator, predict
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
@@ -143,14 +143,15 @@ def sample_grid(model: CDRD, generator, path: Path, size: int) -> None:
     Image.fromarray(array).resize((array.shape[1] * 2, array.shape[0] * 2), Image.Resampling.NEAREST).save(path)
 
 
-def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str]) -> dict:
-    """Model card fields (hub.save_weights fills file, sha256 and size)."""
+def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str], earlier: list[dict]) -> dict:
+    """Model card fields (hub.save_weights fills file, sha256 and size); `earlier`: the training stages resumed from."""
+    command = "python -m vtl_models train smile " + " ".join(argv)
     return {
         "config": cfg.to_dict(),
         "input": {"size": cfg.size, "normalisation": "x / 127.5 - 1 (RGB)", "domains": ["photo", "cartoon"]},
         "labels": ["no_smile", "smile"],
         "training": {
-            "command": "python -m vtl_models train smile " + " ".join(argv),
+            "command": " && ".join([stage["command"] for stage in earlier] + [command]),
             "data_seed": "train split (seed base 0), photo labels only; cartoon labels never loaded",
             "seconds": round(seconds),
             "steps": steps,
@@ -158,10 +159,12 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
             "n_train_per_domain": args.n_train,
             "target_warmup": args.target_warmup,
             "target_cls": args.target_cls,
+            "earlier_stages": earlier,
+            "total_seconds": round(seconds) + sum(stage["seconds"] for stage in earlier),
+            "total_steps": steps + sum(stage["steps"] for stage in earlier),
         },
         "licence": "no pretrained parts; trained here on procedural data (vtl_models/smile/data.py)",
-        "deviations_from_paper": DEVIATIONS
-        + (["attribute code also tiled onto every shared generator stage, not only concatenated to z"] * cfg.tile_code),
+        "deviations_from_paper": DEVIATIONS,
         "trained_on": "procedural shaded 'photo' faces (smile labels) and flat 'cartoon' faces (no labels), 32x32",
     }
 
@@ -181,34 +184,43 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--trans", type=float, default=0.5, help="weight of the translation losses")
     parser.add_argument("--target-warmup", type=int, default=2000, help="steps before the fake-target attribute loss")
     parser.add_argument("--target-cls", type=float, default=0.5, help="fake-target attribute loss, relative to --cls")
-    parser.add_argument("--tile-code", action="store_true", help="tile l onto every shared G stage (the trial run)")
     parser.add_argument("--sample-every", type=int, default=250, help="sample grid and smile probe every N steps")
     parser.add_argument("--checkpoint-every", type=int, default=1000, help="runs/smile/<name>/checkpoint.safetensors")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="default", help="weights/smile/<name>")
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--resume", action="store_true", help="continue from weights/smile/<name> (a further stage)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (2 threads on 2 busy cores crawl)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
-    cfg = CDRDConfig(size=args.size, width=args.width, tile_code=args.tile_code)
+    cfg = CDRDConfig(size=args.size, width=args.width)
     photos = cached_split("photo", args.n_train, args.size, "train")
     xs_all, ls_all = torch.from_numpy(photos["images"]), torch.from_numpy(photos["smile"])
     xt_all = torch.from_numpy(cached_split("cartoon", args.n_train, args.size, "train")["images"])  # images only
     model = CDRD(cfg)
+    earlier: list[dict] = []
+    if args.resume:  # a further stage on top of the weights this run would write (optimiser state starts afresh)
+        state, old = load_weights("smile", args.name)
+        model.load_state_dict(state)
+        totals = ("earlier_stages", "total_seconds", "total_steps")
+        earlier = old.raw["training"].get("earlier_stages", []) + [
+            {k: v for k, v in old.raw["training"].items() if k not in totals}
+        ]
+    first = sum(stage["steps"] for stage in earlier)  # the target warm-up and the EMA start count all stages
     ema = copy.deepcopy(model.generator).eval()
     opt_d = torch.optim.Adam(model.discriminator.parameters(), args.lr, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam([*model.generator.parameters(), *model.encoder.parameters()], args.lr, betas=(0.5, 0.999))
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng([args.seed, len(earlier)] if earlier else args.seed)
     judge = load_evaluator() if has_card("smile", "evaluator") else None
     run_dir = RUNS / args.name
     stop = []  # SIGTERM / Ctrl-C end the loop early and the weights are still saved
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.append(True))
-    start, step = time.time(), 0
+    start, step = time.time(), first
     bar = tqdm(total=args.steps, file=sys.stderr, mininterval=10)
-    while step < args.steps and time.time() - start < args.minutes * 60 and not stop:
+    while step - first < args.steps and time.time() - start < args.minutes * 60 and not stop:
         i, j = rng.integers(0, len(xs_all), args.batch), rng.integers(0, len(xt_all), args.batch)
         xs = xs_all[i].permute(0, 3, 1, 2).float() / 127.5 - 1
         xt = xt_all[j].permute(0, 3, 1, 2).float() / 127.5 - 1
@@ -240,9 +252,8 @@ def main(argv: list[str]) -> None:
     seconds = time.time() - start
     sample_grid(model, ema, run_dir / "final.png", args.size)
     if not args.no_save:
-        path = save_weights(
-            "smile", args.name, export_state(model, ema), build_card(cfg, args, step, seconds, argv), half=True
-        )
+        card = build_card(cfg, args, step - first, seconds, argv, earlier)
+        path = save_weights("smile", args.name, export_state(model, ema), card, half=True)
         log.info("saved %s after %d steps, %.0f s", path, step, seconds)
 
 
