@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import logging
+import os
+import tempfile
 import threading
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
+from PIL import Image
 
 from vtl_models.common import InvalidInput, pick_device
 from vtl_models.hub import WeightsError, has_card, read_card
@@ -18,6 +23,24 @@ log = logging.getLogger("vtl.demos")
 
 _predictors: dict[str, object] = {}
 _lock = threading.Lock()
+OUTPUTS = Path(tempfile.gettempdir()) / "vtl-outputs"
+
+
+def png_file(image: np.ndarray) -> str:
+    """Write an output picture once as a PNG named by its content, and return its path for the output component.
+
+    Handing gradio numpy arrays makes it rewrite its content-addressed cache file on every call; two visitors getting
+    the same picture at once (say, the same example) could then be sent a file truncated by the other's write. A path
+    is copied into that cache once and atomically."""
+    image = np.ascontiguousarray(image)
+    digest = hashlib.sha256(repr((image.shape, image.dtype.str)).encode() + image.tobytes()).hexdigest()
+    path = OUTPUTS / f"{digest[:40]}.png"
+    if not path.exists():
+        OUTPUTS.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        Image.fromarray(image).save(partial, format="PNG")
+        partial.replace(path)
+    return str(path)
 
 
 def get_predictor(task: str):

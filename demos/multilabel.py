@@ -6,7 +6,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from demos.common import get_predictor, guarded, quality_accordion, readable_image
+from demos.common import get_predictor, guarded, png_file, quality_accordion, readable_image
 from vtl_models.hub import has_card, read_card
 from vtl_models.images import fit_longest_side, to_rgb
 from vtl_models.multilabel.vocab import LABELS, TRAINED_ON
@@ -36,7 +36,7 @@ def label_image(image, beam: float = 1, threshold: float = 0.0):
     if not prediction.labels:
         gr.Warning("None of the 18 labels was found (or all fell below the confidence threshold).")
     names = [f"{step}. {name}" for step, name in enumerate(prediction.labels, start=1)]
-    overlays = predictor.overlays(rgb, prediction)[:MAX_GALLERY]
+    overlays = [png_file(overlay) for overlay in predictor.overlays(rgb, prediction)[:MAX_GALLERY]]
     captions = [f"{name} ({conf:.2f})" for name, conf in zip(names, prediction.confidences, strict=True)]
     order = "**Emitted in this order:** " + (" → ".join(prediction.labels) if prediction.labels else "no label")
     return dict(zip(names, prediction.confidences, strict=True)), list(zip(overlays, captions, strict=False)), order

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from demos.common import example_images, get_predictor, guarded, quality_accordion, readable_image
+from demos.common import example_images, get_predictor, guarded, png_file, quality_accordion, readable_image
 from vtl_models.hub import has_card, read_card
 from vtl_models.images import to_rgb
 
@@ -39,7 +39,7 @@ def reconstruct(image, remove_background: bool, threshold: float, smoothing: flo
         f"Background {'removed (plain background found)' if result.background_removed else 'kept'}; "
         f"mesh {'watertight' if result.watertight else 'not watertight'}."
     )
-    return str(result.glb), result.silhouette, pose, [str(result.glb), str(result.obj), str(result.stl)]
+    return str(result.glb), png_file(result.silhouette), pose, [str(result.glb), str(result.obj), str(result.stl)]
 
 
 def _default_threshold() -> float:
@@ -71,7 +71,7 @@ def create_demo() -> gr.Blocks:
                     camera_position=(None, None, 2.2),
                 )
                 with gr.Row():
-                    silhouette = gr.Image(label="Predicted silhouette", type="numpy", interactive=False)
+                    silhouette = gr.Image(label="Predicted silhouette", type="filepath", interactive=False)
                     pose = gr.Markdown()
                 files = gr.File(label="Downloads (.glb, .obj, .stl)", file_count="multiple", interactive=False)
         gr.Examples(example_images(EXAMPLES_DIR), inputs=[image], label="Examples (rendered test objects)")

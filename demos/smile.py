@@ -13,7 +13,15 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from demos.common import example_images, get_predictor, guarded, placeholder_demo, quality_accordion, readable_image
+from demos.common import (
+    example_images,
+    get_predictor,
+    guarded,
+    placeholder_demo,
+    png_file,
+    quality_accordion,
+    readable_image,
+)
 from vtl_models.hub import has_card
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "smile"
@@ -47,13 +55,14 @@ def smile_transfer(image, strength: float, domain: str):
         f"{result['message']}  \nRead as a **{result['domain']}** face; the model's smile estimate for it: "
         f"{result['smile_probability']:.2f}.  \nGrid rows: photo, cartoon; columns: smile off, smile on."
     )
-    return result["grid"], result["photo"], result["cartoon"], result["input_crop"], info, _save(result["grid"])
+    pictures = [png_file(result[key]) for key in ("grid", "photo", "cartoon", "input_crop")]
+    return *pictures, info, _save(result["grid"])
 
 
 @guarded
 def sample_faces(seed: float):
     """Event handler: new random latents rendered in both domains, smile off and on."""
-    return get_predictor("smile").sample(int(seed), n=6)
+    return png_file(get_predictor("smile").sample(int(seed), n=6))
 
 
 @guarded
@@ -62,7 +71,7 @@ def move_slider(image, strength: float, domain: str):
     if image is None:
         return gr.skip(), gr.skip()
     result = get_predictor("smile").transfer(image, float(strength), str(domain or "auto"))
-    return result["photo"], result["cartoon"]
+    return png_file(result["photo"]), png_file(result["cartoon"])
 
 
 def create_full_demo() -> gr.Blocks:
@@ -82,13 +91,15 @@ def create_full_demo() -> gr.Blocks:
                 domain = gr.Radio(["auto", "photo", "cartoon"], value="auto", label="Input domain")
                 strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Smile strength (attribute code)")
                 run = gr.Button("Translate", variant="primary")
-                crop = gr.Image(label="Face crop given to the model", type="numpy", interactive=False, height=160)
+                crop = gr.Image(label="Face crop given to the model", type="filepath", interactive=False, height=160)
                 info = gr.Markdown()
             with gr.Column():
-                grid = gr.Image(label="Rows: photo, cartoon. Columns: smile off, on", type="numpy", interactive=False)
+                grid = gr.Image(
+                    label="Rows: photo, cartoon. Columns: smile off, on", type="filepath", interactive=False
+                )
                 with gr.Row():
-                    photo = gr.Image(label="Photo at the slider's smile", type="numpy", interactive=False)
-                    cartoon = gr.Image(label="Cartoon at the slider's smile", type="numpy", interactive=False)
+                    photo = gr.Image(label="Photo at the slider's smile", type="filepath", interactive=False)
+                    cartoon = gr.Image(label="Cartoon at the slider's smile", type="filepath", interactive=False)
                 download = gr.File(label="Download the grid", interactive=False)
         gr.Examples(example_images(EXAMPLES_DIR), inputs=[image], label="Examples: procedural faces, a real photo")
         with gr.Row():

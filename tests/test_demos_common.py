@@ -44,3 +44,16 @@ def test_guarded_reports_weight_problems_and_passes_results():
 
 def test_quality_markdown_without_weights_says_so():
     assert "No trained weights" in common.quality_markdown("video", "paper", "nothing")
+
+
+def test_png_file_is_written_once_per_picture():
+    import numpy as np
+    from PIL import Image
+
+    from demos.common import png_file
+
+    picture = np.random.default_rng(0).integers(0, 255, (12, 20, 3), dtype=np.uint8)
+    path = png_file(picture)
+    assert png_file(picture.copy()) == path and png_file(picture[:, ::-1]) != path
+    assert np.array_equal(np.asarray(Image.open(path)), picture)
+    assert png_file(picture.reshape(20, 12, 3)) != path  # same bytes, other shape
