@@ -138,3 +138,21 @@ def test_publish_uploads_and_pins_cards(tiny_weights, monkeypatch):
     card = hub.read_card("smile", "tiny")
     assert card.hub == {"repo_id": REPO, "filename": "smile/tiny.safetensors", "revision": "f" * 40}
     assert hub.load_weights("smile", "tiny")[1].sha256 == card.sha256  # pinning changes nothing but the card
+
+
+def _card(training: dict) -> hub.ModelCard:
+    return hub.ModelCard("smile", "x", "x.safetensors", "0" * 64, raw={"training": training})
+
+
+def test_resumed_stages_chain_commands_and_totals():
+    first = {"command": "train a", "seconds": 10, "steps": 100}
+    earlier = hub.resumed_stages(_card(first))
+    second = {**hub.stage_fields(earlier, "train a --resume", 5.4, 20), "seconds": 5, "steps": 20}
+    assert second["command"] == "train a && train a --resume"
+    assert (second["total_seconds"], second["total_steps"]) == (15, 120)
+    third = hub.resumed_stages(_card(second))
+    assert third == [first, {"command": "train a --resume", "seconds": 5, "steps": 20}]  # each stage its own command
+    chained = hub.stage_fields(third, "train a --resume", 1, 1)["command"]
+    assert chained == "train a && train a --resume && train a --resume"
+    legacy = {"command": "train a && train b", "earlier_stages": [first], "seconds": 1, "steps": 1}  # no stage_command
+    assert hub.resumed_stages(_card(legacy))[1]["command"] == "train b"

@@ -186,6 +186,31 @@ def save_weights(task: str, name: str, state: dict[str, torch.Tensor], card: dic
     return path
 
 
+STAGE_TOTALS = ("earlier_stages", "total_seconds", "total_steps", "stage_command")  # what spans the stages
+
+
+def resumed_stages(card: ModelCard) -> list[dict]:
+    """The training stages behind a card's weights, oldest first: what a run that continues from them builds on."""
+    training = card.raw["training"]
+    earlier = training.get("earlier_stages", [])
+    last = {k: v for k, v in training.items() if k not in STAGE_TOTALS}
+    # its own command, not the chain (cards written before "stage_command" hold only the chain)
+    chain_prefix = "".join(stage["command"] + " && " for stage in earlier)
+    last["command"] = training.get("stage_command", training["command"].removeprefix(chain_prefix))
+    return earlier + [last]
+
+
+def stage_fields(earlier: list[dict], command: str, seconds: float, steps: int) -> dict:
+    """Card `training` fields of a run that continued `earlier` stages: the chained command and the totals."""
+    return {
+        "command": " && ".join([stage["command"] for stage in earlier] + [command]),
+        "stage_command": command,
+        "earlier_stages": earlier,
+        "total_seconds": round(seconds) + sum(stage["seconds"] for stage in earlier),
+        "total_steps": steps + sum(stage["steps"] for stage in earlier),
+    }
+
+
 def update_card(task: str, name: str, **fields) -> None:
     """Merge `fields` (e.g. eval metrics) into an existing card."""
     path = card_path(task, name)

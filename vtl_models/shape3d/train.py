@@ -18,7 +18,7 @@ from torch.nn import functional as F
 
 from vtl_models.backbones import LICENCE
 from vtl_models.common import seed_everything
-from vtl_models.hub import load_weights, save_weights
+from vtl_models.hub import load_weights, resumed_stages, save_weights, stage_fields
 from vtl_models.shape3d.data import CAMERA_DISTANCE, CAMERA_FOV, IMAGE_SIZE, ViewBatch, cached_split
 from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig, azimuth_targets, project_voxels, to_input
 from vtl_models.shape3d.shapes import CATEGORIES
@@ -128,9 +128,7 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     if args.resume:  # warm start from the committed weights of this run: a second cosine cycle on top of the first
         state, old_card = load_weights("shape3d", WEIGHT_NAMES[mode])
         model.load_state_dict(state)
-        earlier = old_card.raw["training"].get("earlier_stages", []) + [
-            {k: v for k, v in old_card.raw["training"].items() if k != "earlier_stages"}
-        ]
+        earlier = resumed_stages(old_card)
         kept = {k: old_card.raw[k] for k in ("encoder_measurement", "data_seeds") if k in old_card.raw}
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     labelled = labelled_shapes(len(data.voxels)) if mode != "supervised" else np.ones(len(data.voxels), bool)
@@ -171,24 +169,19 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     val_iou = evaluate_iou(model, val)
     log.info("%s done: %d steps in %.0fs, val IoU %.3f", mode, step, time.time() - start, val_iou)
     n_labelled = int(labelled.sum())
+    command = (
+        f"python -m vtl_models train shape3d --mode {mode} --minutes {minutes:g}"
+        + (f" --encoder {args.encoder}" if args.encoder != "cnn" else "")
+        + (f" --lr {args.lr:g}" if args.lr != 2e-3 else "")
+        + (" --resume" if args.resume else "")
+    )
     card = {
         "config": model.config.to_dict(),
         "input": {"size": IMAGE_SIZE, "normalisation": "x / 127.5 - 1 (RGB uint8 -> [-1, 1])"},
         "labels": list(CATEGORIES),
         "camera": {"distance": CAMERA_DISTANCE, "fov": CAMERA_FOV, "elevation_range": [0, 40]},
         "training": {
-            "command": " && ".join(
-                [stage["command"] for stage in earlier]
-                + [
-                    f"python -m vtl_models train shape3d --mode {mode} --minutes {minutes:g}"
-                    + (f" --encoder {args.encoder}" if args.encoder != "cnn" else "")
-                    + (f" --lr {args.lr:g}" if args.lr != 2e-3 else "")
-                    + (" --resume" if args.resume else "")
-                ]
-            ),
-            "earlier_stages": earlier,
-            "total_seconds": round(time.time() - start) + sum(stage["seconds"] for stage in earlier),
-            "total_steps": step + sum(stage["steps"] for stage in earlier),
+            **stage_fields(earlier, command, time.time() - start, step),
             "mode": mode,
             "data_seed": "train split seeds 0..",
             "n_shapes": len(data.voxels),

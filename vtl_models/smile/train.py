@@ -24,7 +24,7 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from vtl_models.common import seed_everything
-from vtl_models.hub import has_card, load_weights, save_weights
+from vtl_models.hub import has_card, load_weights, resumed_stages, save_weights, stage_fields
 from vtl_models.smile.data import cached_split, paired_batch, to_float
 from vtl_models.smile.evaluator import load_evaluator, predict
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
@@ -145,13 +145,12 @@ def sample_grid(model: CDRD, generator, path: Path, size: int) -> None:
 
 def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str], earlier: list[dict]) -> dict:
     """Model card fields (hub.save_weights fills file, sha256 and size); `earlier`: the training stages resumed from."""
-    command = "python -m vtl_models train smile " + " ".join(argv)
     return {
         "config": cfg.to_dict(),
         "input": {"size": cfg.size, "normalisation": "x / 127.5 - 1 (RGB)", "domains": ["photo", "cartoon"]},
         "labels": ["no_smile", "smile"],
         "training": {
-            "command": " && ".join([stage["command"] for stage in earlier] + [command]),
+            **stage_fields(earlier, "python -m vtl_models train smile " + " ".join(argv), seconds, steps),
             "data_seed": "train split (seed base 0), photo labels only; cartoon labels never loaded",
             "seconds": round(seconds),
             "steps": steps,
@@ -159,9 +158,6 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
             "n_train_per_domain": args.n_train,
             "target_warmup": args.target_warmup,
             "target_cls": args.target_cls,
-            "earlier_stages": earlier,
-            "total_seconds": round(seconds) + sum(stage["seconds"] for stage in earlier),
-            "total_steps": steps + sum(stage["steps"] for stage in earlier),
         },
         "licence": "no pretrained parts; trained here on procedural data (vtl_models/smile/data.py)",
         "deviations_from_paper": DEVIATIONS,
@@ -204,10 +200,7 @@ def main(argv: list[str]) -> None:
     if args.resume:  # a further stage on top of the weights this run would write (optimiser state starts afresh)
         state, old = load_weights("smile", args.name)
         model.load_state_dict(state)
-        totals = ("earlier_stages", "total_seconds", "total_steps")
-        earlier = old.raw["training"].get("earlier_stages", []) + [
-            {k: v for k, v in old.raw["training"].items() if k not in totals}
-        ]
+        earlier = resumed_stages(old)
     first = sum(stage["steps"] for stage in earlier)  # the target warm-up and the EMA start count all stages
     ema = copy.deepcopy(model.generator).eval()
     opt_d = torch.optim.Adam(model.discriminator.parameters(), args.lr, betas=(0.5, 0.999))
