@@ -26,17 +26,17 @@ _lock = threading.Lock()
 OUTPUTS = Path(tempfile.gettempdir()) / "vtl-outputs"
 
 
-def png_file(image: np.ndarray) -> str:
-    """Write an output picture once as a PNG named by its content, and return its path for the output component.
+def png_file(image: np.ndarray, name: str = "image") -> str:
+    """Write an output picture once as `name`.png in a folder named by its content, and return its path.
 
     Handing gradio numpy arrays makes it rewrite its content-addressed cache file on every call; two visitors getting
     the same picture at once (say, the same example) could then be sent a file truncated by the other's write. A path
     is copied into that cache once and atomically."""
     image = np.ascontiguousarray(image)
     digest = hashlib.sha256(repr((image.shape, image.dtype.str)).encode() + image.tobytes()).hexdigest()
-    path = OUTPUTS / f"{digest[:40]}.png"
+    path = OUTPUTS / digest[:40] / f"{name}.png"
     if not path.exists():
-        OUTPUTS.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         Image.fromarray(image).save(partial, format="PNG")
         partial.replace(path)
@@ -118,11 +118,18 @@ def placeholder_demo(task: str, what: str) -> gr.Blocks:
     return demo
 
 
-def quality_markdown(task: str, paper_setting: str, trained_on: str) -> str:
-    """Markdown: what the weights know, the issue's bars met or missed, and the card's metrics against baselines."""
-    if not has_card(task):
+def eval_report(task: str) -> dict | None:
+    """The eval stored in the task's default card ({} if it has none), or None when there are no default weights."""
+    return (read_card(task).raw.get("eval") or {}) if has_card(task) else None
+
+
+def quality_markdown(task: str, paper_setting: str, trained_on: str, report: dict | None = None) -> str:
+    """Markdown: what the weights know, the issue's bars met or missed, and the card's metrics against baselines.
+
+    `report`: the card's eval if the caller has read it already."""
+    report = eval_report(task) if report is None else report
+    if report is None:
         return "No trained weights yet."
-    report = read_card(task).raw.get("eval") or {}
     lines = [f"**Default weights trained on:** {trained_on}", "", f"**Paper's setting:** {paper_setting}", ""]
     if report.get("metrics"):
         if task in BARS:
@@ -139,12 +146,12 @@ def quality_markdown(task: str, paper_setting: str, trained_on: str) -> str:
 
 def quality_accordion(task: str, paper_setting: str, trained_on: str) -> None:
     """The "How well does it work?" accordion every tab shows, and a visible notice when its weights miss a bar."""
-    report = (read_card(task).raw.get("eval") or {}) if has_card(task) else {}
-    missed = [bar.describe() for bar, *_, verdict in verdicts(task, report) if verdict == "missed"]
+    report = eval_report(task)
+    missed = [bar.describe() for bar, *_, verdict in verdicts(task, report or {}) if verdict == "missed"]
     if missed:
         gr.Markdown(
             f"**Preliminary model:** these weights miss {len(missed)} of the {len(BARS[task])} bars this demo set "
             f"itself ({'; '.join(missed)}). Its figures are in the accordion at the foot of this tab."
         )
     with gr.Accordion("How well does it work?", open=False):
-        gr.Markdown(quality_markdown(task, paper_setting, trained_on))
+        gr.Markdown(quality_markdown(task, paper_setting, trained_on, report))

@@ -23,16 +23,16 @@ PAPER_SETTING = (
 
 
 def _default_beam() -> int:
-    # the beam width chosen on validation scenes at training time (the card; plain JSON, no model load)
-    return int(read_card("multilabel").raw.get("decoding", {}).get("beam", 3)) if has_card("multilabel") else 3
+    # the predictor's default, read from the card (plain JSON: no model load while the UI is built)
+    return int(read_card("multilabel").raw["decoding"]["beam"]) if has_card("multilabel") else 1
 
 
 @guarded
-def label_image(image, beam: float = 1, threshold: float = 0.0):
+def label_image(image, beam: float | None = None, threshold: float = 0.0):
     """Image -> (labels with confidences, captioned attention overlays, the emitted order as Markdown)."""
     rgb = fit_longest_side(to_rgb(image), 1024)  # the model looks at 128 px anyway; keep resizing cheap
     predictor = get_predictor("multilabel")
-    prediction = predictor.predict(rgb, beam=int(beam), threshold=float(threshold))
+    prediction = predictor.predict(rgb, beam=None if beam is None else int(beam), threshold=float(threshold))
     if not prediction.labels:
         gr.Warning("None of the 18 labels was found (or all fell below the confidence threshold).")
     names = [f"{step}. {name}" for step, name in enumerate(prediction.labels, start=1)]

@@ -7,11 +7,9 @@ encoder extension that translates a given image.
 from __future__ import annotations
 
 import functools
-import tempfile
 from pathlib import Path
 
 import gradio as gr
-from PIL import Image
 
 from demos.common import (
     example_images,
@@ -41,12 +39,6 @@ TRAINED_ON = (
 WHAT = "Give a face (photo or cartoon); get it in the other domain, with the smile added or removed."
 
 
-def _save(image) -> str:
-    path = Path(tempfile.mkdtemp(prefix="vtl-smile-")) / "smile_grid.png"
-    Image.fromarray(image).save(path)
-    return str(path)
-
-
 @guarded
 def smile_transfer(image, strength: float, domain: str):
     """Event handler: face -> (2x2 grid, photo and cartoon at the slider's smile, crop, info, file to download)."""
@@ -55,8 +47,8 @@ def smile_transfer(image, strength: float, domain: str):
         f"{result['message']}  \nRead as a **{result['domain']}** face; the model's smile estimate for it: "
         f"{result['smile_probability']:.2f}.  \nGrid rows: photo, cartoon; columns: smile off, smile on."
     )
-    pictures = [png_file(result[key]) for key in ("grid", "photo", "cartoon", "input_crop")]
-    return *pictures, info, _save(result["grid"])
+    grid = png_file(result["grid"], "smile_grid")  # shown and offered for download: one file
+    return grid, png_file(result["photo"]), png_file(result["cartoon"]), png_file(result["input_crop"]), info, grid
 
 
 @guarded

@@ -57,3 +57,4 @@ def test_png_file_is_written_once_per_picture():
     assert png_file(picture.copy()) == path and png_file(picture[:, ::-1]) != path
     assert np.array_equal(np.asarray(Image.open(path)), picture)
     assert png_file(picture.reshape(20, 12, 3)) != path  # same bytes, other shape
+    assert path.endswith("/image.png") and png_file(picture, "grid").endswith("/grid.png")

@@ -57,7 +57,7 @@ class MultilabelPredictor:
         self.device = torch.device(device)
         self.backbone = Backbone().to(self.device)
         self.model, self.card = load_head("default", self.device)
-        self.default_beam = int(self.card.raw.get("decoding", {}).get("beam", 3))  # chosen on validation scenes
+        self.default_beam = int(self.card.raw["decoding"]["beam"])  # chosen on validation scenes at training time
 
     @torch.inference_mode()
     def predict(self, image: np.ndarray, beam: int | None = None, threshold: float = 0.0) -> Prediction:

@@ -131,9 +131,8 @@ def select_decoding(model, val: dict) -> tuple[dict, dict]:
     scored = {key: multilabel_metrics(truth, pred, score) for key, (pred, score) in runs.items()}
     best = max(scored, key=lambda key: (scored[key]["CF1"] + scored[key]["OF1"], -key[1]))
     log.info("decoding on validation: %s -> %s", {k[1]: (v["CF1"], v["OF1"]) for k, v in scored.items()}, best)
-    return {best[0]: best[1], "selected_on": f"validation scenes, seeds {VAL_SEED}+", "rule": SELECTION_RULE}, scored[
-        best
-    ]
+    setting = {best[0]: best[1], "selected_on": f"validation scenes, seeds {VAL_SEED}+", "rule": SELECTION_RULE}
+    return setting, scored[best]
 
 
 def card(name: str, cfg: MultilabelConfig, args, seconds: float, steps: int, val: dict, extra: dict) -> dict:
