@@ -37,6 +37,8 @@ DEVIATIONS = [
     "attribute loss on generated target images off for the first --target-warmup steps, then weighted --target-cls",
     "deterministic encoder with a moment-matching penalty on z instead of a VAE KL term",
     "EMA of the generator weights is saved",
+    "D's target low-level layer D_T starts as a copy of D_S and is pulled to it by a penalty (--tie): with no target"
+    " labels, an untied D_T let the target attribute convention drift away from the source one",
 ]
 
 
@@ -48,6 +50,16 @@ def bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
 def moment_penalty(z: torch.Tensor) -> torch.Tensor:
     """Keep encoded latents on the prior N(0, I) so sampling and translation share one latent space."""
     return z.mean(0).pow(2).mean() + (z.var(0) - 1).pow(2).mean()
+
+
+def tie_penalty(discriminator) -> torch.Tensor:
+    """Squared distance between D's target and source low-level convolutions (spectrally normalised weights)."""
+    source, target = (
+        [m for m in layer.modules() if isinstance(m, torch.nn.Conv2d)] for layer in discriminator.domain_specific
+    )
+    return sum(
+        (t.weight - s.weight).pow(2).sum() + (t.bias - s.bias).pow(2).sum() for s, t in zip(source, target, strict=True)
+    )
 
 
 def losses(model: CDRD, xs, ls, xt, args, step: int = 0) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
@@ -68,7 +80,8 @@ def losses(model: CDRD, xs, ls, xt, args, step: int = 0) -> tuple[torch.Tensor, 
     # D: adversarial in both domains; attribute on labeled photos and on generated images of both domains
     adv_rs, cls_rs = D(xs, 0)
     adv_rt, _ = D(xt, 1)
-    loss_d = bce(adv_rs, True) + bce(adv_rt, True) + args.cls * F.cross_entropy(cls_rs, ls)
+    tie = tie_penalty(D)
+    loss_d = bce(adv_rs, True) + bce(adv_rt, True) + args.cls * F.cross_entropy(cls_rs, ls) + args.tie * tie
     for d, fake in enumerate(fakes):
         adv_f, cls_f = D(fake.detach(), d)
         loss_d = loss_d + bce(adv_f, False) + cls_weight[d] * F.cross_entropy(cls_f, attr)
@@ -99,7 +112,11 @@ def losses(model: CDRD, xs, ls, xt, args, step: int = 0) -> tuple[torch.Tensor, 
             cls_x = cls_weight[1 - d] * F.cross_entropy(cls_x, code_hat.argmax(1))
             loss_e = loss_e + args.trans * (bce(adv_x, True) + cls_x)
     stats.update(
-        d=loss_d.item(), g=loss_g.item(), e=loss_e.item(), acc_src=(cls_rs.argmax(1) == ls).float().mean().item()
+        tie=tie.item(),
+        d=loss_d.item(),
+        g=loss_g.item(),
+        e=loss_e.item(),
+        acc_src=(cls_rs.argmax(1) == ls).float().mean().item(),
     )
     return loss_d, loss_g + loss_e, stats
 
@@ -158,6 +175,7 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
             "n_train_per_domain": args.n_train,
             "target_warmup": args.target_warmup,
             "target_cls": args.target_cls,
+            "tie": args.tie,
         },
         "licence": "no pretrained parts; trained here on procedural data (vtl_models/smile/data.py)",
         "deviations_from_paper": DEVIATIONS,
@@ -180,6 +198,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--trans", type=float, default=0.5, help="weight of the translation losses")
     parser.add_argument("--target-warmup", type=int, default=2000, help="steps before the fake-target attribute loss")
     parser.add_argument("--target-cls", type=float, default=0.5, help="fake-target attribute loss, relative to --cls")
+    parser.add_argument("--tie", type=float, default=1.0, help="weight of the D_T-to-D_S penalty (0: untied)")
     parser.add_argument("--sample-every", type=int, default=250, help="sample grid and smile probe every N steps")
     parser.add_argument("--checkpoint-every", type=int, default=1000, help="runs/smile/<name>/checkpoint.safetensors")
     parser.add_argument("--seed", type=int, default=0)
@@ -196,6 +215,8 @@ def main(argv: list[str]) -> None:
     xs_all, ls_all = torch.from_numpy(photos["images"]), torch.from_numpy(photos["smile"])
     xt_all = torch.from_numpy(cached_split("cartoon", args.n_train, args.size, "train")["images"])  # images only
     model = CDRD(cfg)
+    low_level = model.discriminator.domain_specific
+    low_level[1].load_state_dict(low_level[0].state_dict())  # D_T starts as D_S (a resumed stage overwrites both)
     earlier: list[dict] = []
     if args.resume:  # a further stage on top of the weights this run would write (optimiser state starts afresh)
         state, old = load_weights("smile", args.name)
