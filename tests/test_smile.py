@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import copy
 
 import numpy as np
@@ -11,7 +10,7 @@ import torch
 
 from vtl_models.smile.data import FACTOR_CLASSES, make_batch, paired_batch, to_float
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
-from vtl_models.smile.train import losses
+from vtl_models.smile.train import losses, parse_args, tie_penalty
 
 TINY = CDRDConfig(size=16, z_dim=8, width=16)
 
@@ -75,7 +74,7 @@ def test_losses_are_finite_and_train_every_part():
     model = CDRD(TINY)
     xs = torch.from_numpy(to_float(make_batch("photo", 4, 16)[0]))
     xt = torch.from_numpy(to_float(make_batch("cartoon", 4, 16)[0]))
-    args = argparse.Namespace(cls=1.0, rec=1.0, trans=0.5, target_warmup=0, target_cls=0.5)
+    args = parse_args(["--rec", "1", "--target-warmup", "0"])
     loss_d, loss_ge, stats = losses(model, xs, torch.tensor([0, 1, 1, 0]), xt, args)
     assert torch.isfinite(loss_d) and torch.isfinite(loss_ge)
     assert all(np.isfinite(v) for v in stats.values())
@@ -94,13 +93,25 @@ def test_target_attribute_loss_waits_for_the_warmup():
 
     def run(step: int, target_cls: float) -> tuple[float, float]:
         torch.manual_seed(0)
-        args = argparse.Namespace(cls=1.0, rec=1.0, trans=0.5, target_warmup=10, target_cls=target_cls)
+        args = parse_args(["--rec", "1", "--target-warmup", "10", "--target-cls", str(target_cls)])
         loss_d, loss_ge, _ = losses(copy.deepcopy(model), xs, ls, xt, args, step)  # spectral norm steps in place
         return loss_d.item(), loss_ge.item()
 
     assert run(9, 0.5) == run(9, 0.0)  # before the warm-up: no attribute loss on generated cartoons
     after, none = run(10, 0.5), run(10, 0.0)
     assert after[0] > none[0] and after[1] > none[1]
+
+
+def test_tie_penalty_pulls_the_target_layer_to_the_source_one():
+    discriminator = CDRD(TINY).discriminator
+    assert tie_penalty(discriminator) > 0  # independent initialisations differ
+    source, target = discriminator.domain_specific
+    target.load_state_dict(source.state_dict())
+    assert tie_penalty(discriminator) == 0
+    with torch.no_grad():
+        target[1].bias += 0.1
+    tie_penalty(discriminator).backward()
+    assert target[1].bias.grad.gt(0).all() and source[1].bias.grad.lt(0).all()
 
 
 def test_export_state_holds_the_ema_generator():

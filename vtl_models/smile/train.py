@@ -183,8 +183,8 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
     }
 
 
-def main(argv: list[str]) -> None:
-    """Train and write weights/smile/<name>.safetensors + card."""
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The training options (the loss tests build theirs here too, so a new option reaches them)."""
     parser = argparse.ArgumentParser(prog="python -m vtl_models train smile")
     parser.add_argument("--minutes", type=float, default=90.0, help="wall-clock budget")
     parser.add_argument("--steps", type=int, default=100_000, help="stop after this many steps")
@@ -206,7 +206,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--resume", action="store_true", help="continue from weights/smile/<name> (a further stage)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (2 threads on 2 busy cores crawl)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> None:
+    """Train and write weights/smile/<name>.safetensors + card."""
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
