@@ -146,6 +146,7 @@ def _card(training: dict) -> hub.ModelCard:
 
 def test_resumed_stages_chain_commands_and_totals():
     first = {"command": "train a", "seconds": 10, "steps": 100}
+    assert hub.stage_fields([], "train a", 10.2, 100) == {"command": "train a"}  # a first stage: nothing to total
     earlier = hub.resumed_stages(_card(first))
     second = {**hub.stage_fields(earlier, "train a --resume", 5.4, 20), "seconds": 5, "steps": 20}
     assert second["command"] == "train a && train a --resume"

@@ -201,7 +201,11 @@ def resumed_stages(card: ModelCard) -> list[dict]:
 
 
 def stage_fields(earlier: list[dict], command: str, seconds: float, steps: int) -> dict:
-    """Card `training` fields of a run that continued `earlier` stages: the chained command and the totals."""
+    """Card `training` fields of a run that continued `earlier` stages: the chained command and the totals.
+
+    A first stage gets only its command: its totals would copy its own seconds and steps."""
+    if not earlier:
+        return {"command": command}
     return {
         "command": " && ".join([stage["command"] for stage in earlier] + [command]),
         "stage_command": command,
