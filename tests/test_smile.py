@@ -10,7 +10,7 @@ import torch
 
 from vtl_models.smile.data import FACTOR_CLASSES, make_batch, paired_batch, to_float
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
-from vtl_models.smile.train import losses, parse_args, tie_penalty
+from vtl_models.smile.train import losses, lr_scale, parse_args, tie_penalty
 
 TINY = CDRDConfig(size=16, z_dim=8, width=16)
 
@@ -146,3 +146,10 @@ def test_evaluator_and_crop_shapes():
     assert guess_domain(photo[0]) == "photo" and guess_domain(cartoon[0]) == "cartoon"
     crop = crop_face(np.zeros((50, 80, 3), np.uint8), 32, _cascade())
     assert not crop.found_face and crop.image.shape == (32, 32, 3) and "No face" in crop.message
+
+
+def test_learning_rate_holds_then_falls_linearly_to_zero():
+    assert lr_scale(0.0, 0.5) == lr_scale(0.5, 0.5) == 1.0
+    assert lr_scale(0.75, 0.5) == pytest.approx(0.5)
+    assert lr_scale(1.0, 0.5) == 0.0
+    assert lr_scale(0.99, 0.0) == 1.0  # --decay 0: constant

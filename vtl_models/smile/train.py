@@ -36,7 +36,7 @@ DEVIATIONS = [
     "spectral-norm discriminator without batch norm (a batch-norm D overpowered G here)",
     "attribute loss on generated target images off for the first --target-warmup steps, then weighted --target-cls",
     "deterministic encoder with a moment-matching penalty on z instead of a VAE KL term",
-    "EMA of the generator weights is saved",
+    "EMA of the generator weights is saved; the learning rate falls linearly to 0 over the last --decay of the budget",
     "D's target low-level layer D_T starts as a copy of D_S and is pulled to it by a penalty (--tie): with no target"
     " labels, an untied D_T let the target attribute convention drift away from the source one",
 ]
@@ -134,6 +134,11 @@ def smile_probe(model: CDRD, generator, judge, n: int = 200) -> dict[str, float]
     return out
 
 
+def lr_scale(done: float, decay: float) -> float:
+    """Learning-rate factor when `done` of the budget (time or steps) is spent: 1, then linear to 0 over `decay`."""
+    return min(1.0, (1.0 - done) / decay) if decay > 0 else 1.0
+
+
 def export_state(model: CDRD, generator) -> dict[str, torch.Tensor]:
     """The model's state with `generator` (the EMA copy) as its generator."""
     return {**model.state_dict(), **{f"generator.{k}": v for k, v in generator.state_dict().items()}}
@@ -176,6 +181,8 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
             "target_warmup": args.target_warmup,
             "target_cls": args.target_cls,
             "tie": args.tie,
+            "lr": args.lr,
+            "lr_decay": args.decay,
         },
         "licence": "no pretrained parts; trained here on procedural data (vtl_models/smile/data.py)",
         "deviations_from_paper": DEVIATIONS,
@@ -197,7 +204,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rec", type=float, default=2.0, help="weight of the encoder's image reconstruction")
     parser.add_argument("--trans", type=float, default=0.5, help="weight of the translation losses")
     parser.add_argument("--target-warmup", type=int, default=2000, help="steps before the fake-target attribute loss")
-    parser.add_argument("--target-cls", type=float, default=0.5, help="fake-target attribute loss, relative to --cls")
+    parser.add_argument("--target-cls", type=float, default=1.0, help="fake-target attribute loss, relative to --cls")
+    parser.add_argument("--decay", type=float, default=0.5, help="share of the budget over which lr falls to 0")
     parser.add_argument("--tie", type=float, default=1.0, help="weight of the D_T-to-D_S penalty (0: untied)")
     parser.add_argument("--sample-every", type=int, default=250, help="sample grid and smile probe every N steps")
     parser.add_argument("--checkpoint-every", type=int, default=1000, help="runs/smile/<name>/checkpoint.safetensors")
@@ -243,6 +251,9 @@ def main(argv: list[str]) -> None:
         i, j = rng.integers(0, len(xs_all), args.batch), rng.integers(0, len(xt_all), args.batch)
         xs = xs_all[i].permute(0, 3, 1, 2).float() / 127.5 - 1
         xt = xt_all[j].permute(0, 3, 1, 2).float() / 127.5 - 1
+        done = max((time.time() - start) / (args.minutes * 60), (step - first) / args.steps)
+        for group in (*opt_d.param_groups, *opt_g.param_groups):
+            group["lr"] = args.lr * lr_scale(done, args.decay)
         loss_d, loss_ge, stats = losses(model, xs, ls_all[i], xt, args, step)
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward(inputs=list(model.discriminator.parameters()))
