@@ -31,14 +31,15 @@ def png_file(image: np.ndarray, name: str = "image") -> str:
 
     Handing gradio numpy arrays makes it rewrite its content-addressed cache file on every call; two visitors getting
     the same picture at once (say, the same example) could then be sent a file truncated by the other's write. A path
-    is copied into that cache once and atomically."""
+    is copied into that cache once and atomically. Fast PNG compression: level 1 writes 4x faster than the default
+    for ~20% more bytes, which on loopback or a Space costs less than the encoding time saved."""
     image = np.ascontiguousarray(image)
     digest = hashlib.sha256(repr((image.shape, image.dtype.str)).encode() + image.tobytes()).hexdigest()
     path = OUTPUTS / digest[:40] / f"{name}.png"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        Image.fromarray(image).save(partial, format="PNG")
+        Image.fromarray(image).save(partial, format="PNG", compress_level=1)
         partial.replace(path)
     return str(path)
 
