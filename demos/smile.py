@@ -41,14 +41,17 @@ WHAT = "Give a face (photo or cartoon); get it in the other domain, with the smi
 
 @guarded
 def smile_transfer(image, strength: float, domain: str):
-    """Event handler: face -> (2x2 grid, photo and cartoon at the slider's smile, crop, info, file to download)."""
+    """Event handler: face -> (2x2 grid, photo and cartoon at the slider's smile, crop, info).
+
+    The grid is the download: gr.Image has its own download button, and a second copy as a gr.File cost every API
+    call one more file transfer."""
     result = get_predictor("smile").transfer(image, float(strength), str(domain or "auto"))
     info = (
         f"{result['message']}  \nRead as a **{result['domain']}** face; the model's smile estimate for it: "
         f"{result['smile_probability']:.2f}.  \nGrid rows: photo, cartoon; columns: smile off, smile on."
     )
-    grid = png_file(result["grid"], "smile_grid")  # shown and offered for download: one file
-    return grid, png_file(result["photo"]), png_file(result["cartoon"]), png_file(result["input_crop"]), info, grid
+    grid = png_file(result["grid"], "smile_grid")
+    return grid, png_file(result["photo"]), png_file(result["cartoon"]), png_file(result["input_crop"]), info
 
 
 @guarded
@@ -87,12 +90,13 @@ def create_full_demo() -> gr.Blocks:
                 info = gr.Markdown()
             with gr.Column():
                 grid = gr.Image(
-                    label="Rows: photo, cartoon. Columns: smile off, on", type="filepath", interactive=False
+                    label="Rows: photo, cartoon. Columns: smile off, on (download: its corner button)",
+                    type="filepath",
+                    interactive=False,
                 )
                 with gr.Row():
                     photo = gr.Image(label="Photo at the slider's smile", type="filepath", interactive=False)
                     cartoon = gr.Image(label="Cartoon at the slider's smile", type="filepath", interactive=False)
-                download = gr.File(label="Download the grid", interactive=False)
         gr.Examples(example_images(EXAMPLES_DIR), inputs=[image], label="Examples: procedural faces, a real photo")
         with gr.Row():
             seed = gr.Number(value=0, precision=0, label="Seed")
@@ -103,7 +107,7 @@ def create_full_demo() -> gr.Blocks:
         run.click(
             smile_transfer,
             inputs=[image, strength, domain],
-            outputs=[grid, photo, cartoon, crop, info, download],
+            outputs=[grid, photo, cartoon, crop, info],
             api_name=API_NAME,
         )
         strength.release(move_slider, inputs=[image, strength, domain], outputs=[photo, cartoon], api_name=False)
