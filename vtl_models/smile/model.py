@@ -116,6 +116,10 @@ class Discriminator(nn.Module):
         h = self.features(x, domain)
         return self.adversarial_head(h).squeeze(1), self.attribute_head(h)
 
+    def smile_probability(self, x: torch.Tensor, domain: int) -> torch.Tensor:
+        """The attribute head's smile probability for images of `domain`: (B,)."""
+        return torch.softmax(self(x, domain)[1], 1)[:, 1]
+
 
 class Encoder(nn.Module):
     """E: image, domain -> (z (B, z_dim), attribute logits (B, attr_dim)); low level per domain, high level shared."""
@@ -169,4 +173,4 @@ class CDRD(nn.Module):
     @torch.no_grad()
     def classify(self, x: torch.Tensor, domain: int) -> torch.Tensor:
         """Smile probability of images of `domain` from the discriminator's attribute head: (B,)."""
-        return torch.softmax(self.discriminator(x, domain)[1], 1)[:, 1]
+        return self.discriminator.smile_probability(x, domain)
