@@ -1,7 +1,8 @@
 """`python -m vtl_models eval smile --json`: CDRD judged by the independent evaluator on regenerated test faces.
 
 Realism first (leave-one-out 1-NN two-sample test and FID in the evaluator's penultimate features), then attribute
-control, target-domain smile classification against a photo-only baseline, and factor preservation in translation.
+control, target-domain smile classification against a photo-only baseline, and factor preservation in translation;
+beside the bars: the tab's same-domain smile edit and whether translation keeps the smile it was given.
 Logs go to stderr; `run` returns the eval contract dict.
 """
 
@@ -117,9 +118,14 @@ def run(name: str = "default") -> dict:
         _, pred_trans = predict(judge, translated)
         hits = np.r_[pred_gen["smile"] == requested, pred_trans["smile"] == flipped]
         metrics[f"attr_control_acc_{domain}"] = float(hits.mean())
+        # the tab's edit: a real face of this domain re-rendered in it with the smile flipped (not in the bar above)
+        own_flipped = 1 - x_real.new_tensor(f_real["smile"])
+        _, pred_edit = predict(judge, to_tensor(model.translate(x_real, d, own_flipped)[:, d]))
+        metrics[f"smile_edit_acc_{domain}"] = float((pred_edit["smile"] == own_flipped.numpy()).mean())
         # factor preservation: the other domain's faces translated here, smile as encoded
         _, pred_keep = predict(judge, to_tensor(model.translate(x_other, 1 - d)[:, d]))
         preserved += [float((pred_keep[k] == f_other[k]).mean()) for k in PRESERVED]
+        metrics[f"smile_kept_{DOMAINS[1 - d]}_to_{domain}"] = float((pred_keep["smile"] == f_other["smile"]).mean())
         log.info("%s done %.0fs", domain, time.time() - start)
     x_cartoon, f_cartoon = real["cartoon"]
     metrics["target_attr_acc"] = _smile_accuracy(model.discriminator, x_cartoon, 1, f_cartoon["smile"])
