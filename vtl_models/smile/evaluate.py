@@ -100,6 +100,14 @@ def run(name: str = "default") -> dict:
     gen = np.random.default_rng(7)
     requested = gen.integers(0, 2, N_TEST)
     samples = model.sample(N_TEST, torch.from_numpy(requested).float(), seed=7)  # (N, 2, 3, H, W)
+    # every real face translated once with its smile flipped and once as encoded, rendered in both domains: the
+    # flipped render in the other domain is judged for control, in its own domain for the tab's edit
+    flipped = {domain: 1 - real[domain][1]["smile"] for domain in DOMAINS}
+    with_flipped = {
+        domain: model.translate(real[domain][0], d, torch.from_numpy(flipped[domain]).float())
+        for d, domain in enumerate(DOMAINS)
+    }
+    as_encoded = {domain: model.translate(real[domain][0], d) for d, domain in enumerate(DOMAINS)}
     preserved, judged_real = [], {}
     for d, domain in enumerate(DOMAINS):
         x_real, f_real = real[domain]
@@ -112,20 +120,18 @@ def run(name: str = "default") -> dict:
         ref_metrics[f"realism_1nn_{domain}"] = one_nn_accuracy(feat_ref, feat_real)
         ref_metrics[f"fid_{domain}"] = frechet_distance(feat_ref, feat_real)
         # translations INTO this domain from real faces of the other one, with the smile flipped
-        x_other, f_other = real[DOMAINS[1 - d]]
-        flipped = 1 - f_other["smile"]
-        translated = to_tensor(model.translate(x_other, 1 - d, torch.from_numpy(flipped).float())[:, d])
-        _, pred_trans = predict(judge, translated)
-        hits = np.r_[pred_gen["smile"] == requested, pred_trans["smile"] == flipped]
+        other = DOMAINS[1 - d]
+        _, pred_trans = predict(judge, to_tensor(with_flipped[other][:, d]))
+        hits = np.r_[pred_gen["smile"] == requested, pred_trans["smile"] == flipped[other]]
         metrics[f"attr_control_acc_{domain}"] = float(hits.mean())
         # the tab's edit: a real face of this domain re-rendered in it with the smile flipped (not in the bar above)
-        own_flipped = 1 - x_real.new_tensor(f_real["smile"])
-        _, pred_edit = predict(judge, to_tensor(model.translate(x_real, d, own_flipped)[:, d]))
-        metrics[f"smile_edit_acc_{domain}"] = float((pred_edit["smile"] == own_flipped.numpy()).mean())
+        _, pred_edit = predict(judge, to_tensor(with_flipped[domain][:, d]))
+        metrics[f"smile_edit_acc_{domain}"] = float((pred_edit["smile"] == flipped[domain]).mean())
         # factor preservation: the other domain's faces translated here, smile as encoded
-        _, pred_keep = predict(judge, to_tensor(model.translate(x_other, 1 - d)[:, d]))
+        f_other = real[other][1]
+        _, pred_keep = predict(judge, to_tensor(as_encoded[other][:, d]))
         preserved += [float((pred_keep[k] == f_other[k]).mean()) for k in PRESERVED]
-        metrics[f"smile_kept_{DOMAINS[1 - d]}_to_{domain}"] = float((pred_keep["smile"] == f_other["smile"]).mean())
+        metrics[f"smile_kept_{other}_to_{domain}"] = float((pred_keep["smile"] == f_other["smile"]).mean())
         log.info("%s done %.0fs", domain, time.time() - start)
     x_cartoon, f_cartoon = real["cartoon"]
     metrics["target_attr_acc"] = _smile_accuracy(model.discriminator, x_cartoon, 1, f_cartoon["smile"])
