@@ -10,6 +10,7 @@ import functools
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
 from demos.common import (
     example_images,
@@ -39,9 +40,14 @@ TRAINED_ON = (
 WHAT = "Give a face (photo or cartoon); get it in the other domain, with the smile added or removed."
 
 
+def _at_slider(result: dict) -> str:
+    """The photo and the cartoon at the slider's smile, side by side: one output file (each costs a transfer)."""
+    return png_file(np.concatenate([result["photo"], result["cartoon"]], axis=1), "smile_at_slider")
+
+
 @guarded
 def smile_transfer(image, strength: float, domain: str):
-    """Event handler: face -> (2x2 grid, photo and cartoon at the slider's smile, crop, info).
+    """Event handler: face -> (2x2 grid, photo | cartoon at the slider's smile, crop, info).
 
     The grid is the download: gr.Image has its own download button, and a second copy as a gr.File cost every API
     call one more file transfer."""
@@ -51,7 +57,7 @@ def smile_transfer(image, strength: float, domain: str):
         f"{result['smile_probability']:.2f}.  \nGrid rows: photo, cartoon; columns: smile off, smile on."
     )
     grid = png_file(result["grid"], "smile_grid")
-    return grid, png_file(result["photo"]), png_file(result["cartoon"]), png_file(result["input_crop"]), info
+    return grid, _at_slider(result), png_file(result["input_crop"]), info
 
 
 @guarded
@@ -62,11 +68,10 @@ def sample_faces(seed: float):
 
 @guarded
 def move_slider(image, strength: float, domain: str):
-    """Event handler: the slider re-renders only the two slider outputs."""
+    """Event handler: the slider re-renders only the slider's output."""
     if image is None:
-        return gr.skip(), gr.skip()
-    result = get_predictor("smile").transfer(image, float(strength), str(domain or "auto"))
-    return png_file(result["photo"]), png_file(result["cartoon"])
+        return gr.skip()
+    return _at_slider(get_predictor("smile").transfer(image, float(strength), str(domain or "auto")))
 
 
 def create_full_demo() -> gr.Blocks:
@@ -94,9 +99,9 @@ def create_full_demo() -> gr.Blocks:
                     type="filepath",
                     interactive=False,
                 )
-                with gr.Row():
-                    photo = gr.Image(label="Photo at the slider's smile", type="filepath", interactive=False)
-                    cartoon = gr.Image(label="Cartoon at the slider's smile", type="filepath", interactive=False)
+                at_slider = gr.Image(
+                    label="At the slider's smile: photo (left), cartoon (right)", type="filepath", interactive=False
+                )
         gr.Examples(example_images(EXAMPLES_DIR), inputs=[image], label="Examples: procedural faces, a real photo")
         with gr.Row():
             seed = gr.Number(value=0, precision=0, label="Seed")
@@ -107,10 +112,10 @@ def create_full_demo() -> gr.Blocks:
         run.click(
             smile_transfer,
             inputs=[image, strength, domain],
-            outputs=[grid, photo, cartoon, crop, info],
+            outputs=[grid, at_slider, crop, info],
             api_name=API_NAME,
         )
-        strength.release(move_slider, inputs=[image, strength, domain], outputs=[photo, cartoon], api_name=False)
+        strength.release(move_slider, inputs=[image, strength, domain], outputs=[at_slider], api_name=False)
         sample.click(sample_faces, inputs=[seed], outputs=[samples], api_name="smile_sample")
         quality_accordion("smile", PAPER_SETTING, TRAINED_ON)
     return demo

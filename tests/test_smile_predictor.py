@@ -87,10 +87,9 @@ def test_full_tab_api(serve_blocks, predictor, monkeypatch):
     monkeypatch.setitem(demos.common._predictors, "smile", predictor)  # the predictor this module built
     client = serve_blocks(demos.smile.create_demo())
     example = demos.smile.EXAMPLES_DIR / "cartoon_0.png"
-    grid, photo, cartoon, crop, info = client.predict(
-        handle_file(str(example)), 1.0, "auto", api_name="/smile_transfer"
-    )
-    assert cv2.imread(grid).shape == (512, 512, 3) and cv2.imread(photo).shape == (256, 256, 3)
+    grid, at_slider, crop, info = client.predict(handle_file(str(example)), 1.0, "auto", api_name="/smile_transfer")
+    assert cv2.imread(grid).shape == (512, 512, 3) and cv2.imread(at_slider).shape == (256, 512, 3)
+    assert cv2.imread(crop) is not None
     assert "cartoon" in info
     samples = client.predict(0, api_name="/smile_sample")
     assert cv2.imread(samples).shape == (4 * 128, 6 * 128, 3)
