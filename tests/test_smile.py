@@ -102,6 +102,23 @@ def test_target_attribute_loss_waits_for_the_warmup():
     assert after[0] > none[0] and after[1] > none[1]
 
 
+@pytest.mark.parametrize("detach", [True, False])
+def test_detached_guess_keeps_unlabeled_faces_out_of_the_attribute_head(detach):
+    model = CDRD(TINY)
+    xs = torch.from_numpy(to_float(make_batch("photo", 4, 16)[0]))
+    ls = torch.tensor([0, 1, 1, 0])
+    args = parse_args(["--rec", "1", *(["--detach-guess"] if detach else [])])
+
+    def head_grad(index: int) -> torch.Tensor:
+        torch.manual_seed(0)
+        xt = torch.from_numpy(to_float(make_batch("cartoon", 4, 16, "train", index)[0]))
+        copied = copy.deepcopy(model)  # spectral norm steps in place
+        head = copied.encoder.to_attribute.weight
+        return torch.autograd.grad(losses(copied, xs, ls, xt, args)[1], head)[0]
+
+    assert torch.allclose(head_grad(0), head_grad(1)) == detach  # real cartoons reach the head only undetached
+
+
 def test_tie_penalty_pulls_the_target_layer_to_the_source_one():
     discriminator = CDRD(TINY).discriminator
     assert tie_penalty(discriminator) > 0  # independent initialisations differ

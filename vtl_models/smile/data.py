@@ -24,6 +24,7 @@ PRESERVED = ("skin", "hair_colour", "glasses", "eyes")  # the non-smile factors 
 # Disjoint seed ranges: every batch is generated from (split base + index, domain), never shared between splits.
 SPLIT_BASE = {"train": 0, "val": 50_000_000, "test": 90_000_000}
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "smile"
+DATA_VERSION = 1  # part of the cache file name: bump it whenever faces.py draws differently
 
 
 def render(factors: dict[str, np.ndarray], domain: str, size: int, seed: int) -> np.ndarray:
@@ -65,7 +66,7 @@ def paired_batch(n: int, size: int = 32, split: str = "test", index: int = 0) ->
 
 def cached_split(domain: str, n: int, size: int, split: str = "train", chunk: int = 1000) -> dict[str, np.ndarray]:
     """`n` faces of `split`/`domain` at `size`, generated once and cached under data/smile/ (git-ignored)."""
-    path = DATA_DIR / f"{split}_{domain}_{size}_{n}.npz"
+    path = DATA_DIR / f"v{DATA_VERSION}_{split}_{domain}_{size}_{n}.npz"
     if path.exists():
         with np.load(path) as data:
             return {k: data[k] for k in data.files}

@@ -100,7 +100,10 @@ def losses(model: CDRD, xs, ls, xt, args, step: int = 0) -> tuple[torch.Tensor, 
         half = max(1, n // 2)  # half a batch is enough for the encoder paths and saves a third of the step
         for d, (x, label) in enumerate(((xs[:half], ls[:half]), (xt[:half], None))):
             z_hat, a_hat = E(x, d)
-            code_hat = attribute_code(label) if label is not None else torch.softmax(a_hat, 1)
+            if label is not None:
+                code_hat = attribute_code(label)
+            else:  # the guess for an unlabeled face: detached, the reconstruction cannot collapse it to one class
+                code_hat = torch.softmax(a_hat, 1).detach() if args.detach_guess else torch.softmax(a_hat, 1)
             if label is not None:
                 loss_e = loss_e + F.cross_entropy(a_hat, label)
             h_hat = G.shared_features(z_hat, code_hat)
@@ -181,6 +184,7 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
             "target_warmup": args.target_warmup,
             "target_cls": args.target_cls,
             "tie": args.tie,
+            "detach_guess": args.detach_guess,
             "lr": args.lr,
             "lr_decay": args.decay,
         },
@@ -207,6 +211,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--target-cls", type=float, default=0.5, help="fake-target attribute loss, relative to --cls")
     parser.add_argument("--decay", type=float, default=0.0, help="share of the budget over which lr falls to 0")
     parser.add_argument("--tie", type=float, default=1.0, help="weight of the D_T-to-D_S penalty (0: untied)")
+    parser.add_argument(
+        "--detach-guess", action="store_true", help="rebuild unlabeled faces with the encoder's smile guess detached"
+    )
     parser.add_argument("--sample-every", type=int, default=250, help="sample grid and smile probe every N steps")
     parser.add_argument("--checkpoint-every", type=int, default=1000, help="runs/smile/<name>/checkpoint.safetensors")
     parser.add_argument("--seed", type=int, default=0)
