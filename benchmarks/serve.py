@@ -61,16 +61,21 @@ def measure_endpoint(client, task: str, args: argparse.Namespace, health_p50_ms:
     seconds = [_timed(call) for _ in range(args.calls)]
     with ThreadPoolExecutor(args.clients) as pool:
         futures = [pool.submit(_timed, call) for _ in range(args.clients * 3)]
-        concurrent, failures = [], 0
+        concurrent, errors = [], []
         for future in futures:
             try:
                 concurrent.append(future.result())
-            except Exception:
-                failures += 1
+            except Exception as err:  # counted, and kept so a failure says what it was
+                errors.append(f"{type(err).__name__}: {err}"[:300])
     entry = {
         "first_call_s": first,
         **_percentiles(seconds),
-        "concurrent": {**_percentiles(concurrent or [float("nan")]), "clients": args.clients, "failures": failures},
+        "concurrent": {
+            **_percentiles(concurrent or [float("nan")]),
+            "clients": args.clients,
+            "failures": len(errors),
+            "errors": errors,
+        },
     }
     entry["p50_over_health"] = entry["p50_ms"] / health_p50_ms
     return entry
