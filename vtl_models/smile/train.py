@@ -102,10 +102,10 @@ def losses(model: CDRD, xs, ls, xt, args, step: int = 0) -> tuple[torch.Tensor, 
             z_hat, a_hat = E(x, d)
             if label is not None:
                 code_hat = attribute_code(label)
-            else:  # the guess for an unlabeled face: detached, the reconstruction cannot collapse it to one class
-                code_hat = torch.softmax(a_hat, 1).detach() if args.detach_guess else torch.softmax(a_hat, 1)
-            if label is not None:
                 loss_e = loss_e + F.cross_entropy(a_hat, label)
+            else:  # the guess for an unlabeled face: detached, the reconstruction cannot collapse it to one class
+                guess = torch.softmax(a_hat, 1)
+                code_hat = guess.detach() if args.detach_guess else guess
             h_hat = G.shared_features(z_hat, code_hat)
             rec = F.l1_loss(G.render(h_hat, d), x)
             loss_e = loss_e + args.rec * rec + 0.1 * moment_penalty(z_hat)
