@@ -25,7 +25,7 @@ from vtl_models.hub import has_card
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "smile"
 API_NAME = "smile_transfer"  # the tab's main endpoint; API_EXAMPLE is a call of it (tests, benchmarks/serve.py)
-API_EXAMPLE = (EXAMPLES_DIR / "photo_0.png", 1.0, "auto")
+API_EXAMPLE = (EXAMPLES_DIR / "photo_0.png", "auto")
 PAPER_SETTING = (
     "CelebA photos (labeled attributes) -> cartoon faces (unlabeled), 64x64, attributes such as smile, glasses and "
     "hair colour; generator, discriminator and encoders trained jointly on a GPU."
@@ -45,33 +45,44 @@ def _at_slider(result: dict) -> str:
     return png_file(np.concatenate([result["photo"], result["cartoon"]], axis=1), "smile_at_slider")
 
 
-@guarded
-def smile_transfer(image, strength: float, domain: str):
-    """Event handler: face -> (2x2 grid, photo | cartoon at the slider's smile, crop, info).
+def _transfer(image, strength: float, domain: str) -> dict:
+    return get_predictor("smile").transfer(image, float(strength), str(domain or "auto"))
 
-    The grid is the download: gr.Image has its own download button, and a second copy as a gr.File cost every API
-    call one more file transfer."""
-    result = get_predictor("smile").transfer(image, float(strength), str(domain or "auto"))
+
+@guarded
+def smile_transfer(image, domain: str):
+    """Event handler and the tab's main endpoint: face -> (2x2 grid, info).
+
+    One picture per call: gradio_client fetches each output file with a new connection (~0.1 s each here), so the
+    slider's picture and the crop come from their own events (`smile_at_strength`, `slider_and_crop`). The grid is
+    the download: gr.Image has its own download button."""
+    result = _transfer(image, 1.0, domain)
     info = (
         f"{result['message']}  \nRead as a **{result['domain']}** face; the model's smile estimate for it: "
         f"{result['smile_probability']:.2f}.  \nGrid rows: photo, cartoon; columns: smile off, smile on."
     )
-    grid = png_file(result["grid"], "smile_grid")
-    return grid, _at_slider(result), png_file(result["input_crop"]), info
+    return png_file(result["grid"], "smile_grid"), info
+
+
+@guarded
+def smile_at_strength(image, strength: float, domain: str):
+    """Event handler and endpoint: face -> the photo | cartoon picture at the given smile strength."""
+    if image is None:
+        return gr.skip()
+    return _at_slider(_transfer(image, strength, domain))
+
+
+@guarded
+def slider_and_crop(image, strength: float, domain: str):
+    """Event handler (UI only, beside the main endpoint on the button): the slider's picture and the face crop."""
+    result = _transfer(image, strength, domain)
+    return _at_slider(result), png_file(result["input_crop"])
 
 
 @guarded
 def sample_faces(seed: float):
     """Event handler: new random latents rendered in both domains, smile off and on."""
     return png_file(get_predictor("smile").sample(int(seed), n=6))
-
-
-@guarded
-def move_slider(image, strength: float, domain: str):
-    """Event handler: the slider re-renders only the slider's output."""
-    if image is None:
-        return gr.skip()
-    return _at_slider(get_predictor("smile").transfer(image, float(strength), str(domain or "auto")))
 
 
 def create_full_demo() -> gr.Blocks:
@@ -109,13 +120,12 @@ def create_full_demo() -> gr.Blocks:
         samples = gr.Image(
             label="Same latent per column; rows: photo smile off/on, cartoon smile off/on", interactive=False
         )
-        run.click(
-            smile_transfer,
-            inputs=[image, strength, domain],
-            outputs=[grid, at_slider, crop, info],
-            api_name=API_NAME,
+        # two listeners on the button run side by side: the main picture does not wait for the other two
+        run.click(smile_transfer, inputs=[image, domain], outputs=[grid, info], api_name=API_NAME)
+        run.click(slider_and_crop, inputs=[image, strength, domain], outputs=[at_slider, crop], api_name=False)
+        strength.release(
+            smile_at_strength, inputs=[image, strength, domain], outputs=[at_slider], api_name="smile_at_strength"
         )
-        strength.release(move_slider, inputs=[image, strength, domain], outputs=[at_slider], api_name=False)
         sample.click(sample_faces, inputs=[seed], outputs=[samples], api_name="smile_sample")
         quality_accordion("smile", PAPER_SETTING, TRAINED_ON)
     return demo
