@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from checks import assert_refuses_bad_images
@@ -65,17 +66,18 @@ def test_bad_inputs(predictor, tmp_path):
 def test_tab_through_gradio_client(serve_blocks):
     from gradio_client import handle_file
 
-    from demos.multilabel import create_demo
+    from demos.multilabel import CAPTION, SHEET_COLUMNS, create_demo
 
     client = serve_blocks(create_demo())
-    label, gallery, order = client.predict(
+    label, sheet, order = client.predict(
         handle_file(str(EXAMPLES / "scene_sunset_sea.png")), 3, 0.0, api_name="/multilabel"
     )
-    names = [c["label"].split(". ", 1)[1] for c in label["confidences"]]
+    steps = sorted(c["label"].split(". ", 1) for c in label["confidences"])  # "1. sky": the step, the label
+    names = [name for _, name in sorted(steps, key=lambda item: int(item[0]))]  # in the order emitted
     assert {"sky", "sunset", "sun"} <= set(names), names
-    assert len(gallery) == len(names) and all(item["caption"] for item in gallery)
-    emitted = [item["caption"].split(". ", 1)[1].rsplit(" (", 1)[0] for item in gallery]  # captions: "1. sky (0.99)"
-    assert order.endswith(" → ".join(emitted)), order
+    assert order.endswith(" → ".join(names)), order
+    rows, columns = -(-len(names) // SHEET_COLUMNS), min(len(names), SHEET_COLUMNS)  # one captioned panel per label
+    assert cv2.imread(sheet).shape == (rows * (256 + CAPTION), columns * 256, 3)
     with pytest.raises(Exception, match="no image was given"):  # our gr.Error reaches the client
         client.predict(None, 3, 0.0, api_name="/multilabel")
     label, _, _ = client.predict(handle_file(str(EXAMPLES / "home.jpg")), 1, 0.0, api_name="/multilabel")
