@@ -54,11 +54,14 @@ def endpoint_call(client, task: str):
     return lambda: client.predict(*args, api_name=api_name)
 
 
-def measure_endpoint(client, task: str, args: argparse.Namespace, health_p50_ms: float) -> dict:
-    """First call (lazy model load), sequential latency, and latency under concurrent clients of one tab."""
+def measure_endpoint(clients, task: str, args: argparse.Namespace, health_p50_ms: float) -> dict:
+    """First call (lazy model load), sequential latency, the same without fetching the output files (what the
+    downloads cost), and latency under concurrent clients of one tab. `clients`: downloading, not downloading."""
+    client, no_download = clients
     call = endpoint_call(client, task)
     first = _timed(call)
     seconds = [_timed(call) for _ in range(args.calls)]
+    undownloaded = [_timed(endpoint_call(no_download, task)) for _ in range(args.calls)]
     with ThreadPoolExecutor(args.clients) as pool:
         futures = [pool.submit(_timed, call) for _ in range(args.clients * 3)]
         concurrent, errors = [], []
@@ -70,6 +73,7 @@ def measure_endpoint(client, task: str, args: argparse.Namespace, health_p50_ms:
     entry = {
         "first_call_s": first,
         **_percentiles(seconds),
+        "p50_no_download_ms": 1000 * statistics.median(undownloaded),
         "concurrent": {
             **_percentiles(concurrent or [float("nan")]),
             "clients": args.clients,
@@ -93,12 +97,13 @@ def main() -> None:
     with serve_in_subprocess(env=env) as (server, url, cold_start):
         report = {"cold_start_s": cold_start, "rss_idle_mb": _rss_mb(server.pid), "endpoints": {}}
         client = Client(url, verbose=False)
+        clients = client, Client(url, verbose=False, download_files=False)
         health = lambda: client.predict(api_name="/health")  # noqa: E731
         health()
         report["health"] = _percentiles([_timed(health) for _ in range(args.calls)])
         for task, _ in TABS:
             if has_card(task):
-                report["endpoints"][task] = measure_endpoint(client, task, args, report["health"]["p50_ms"])
+                report["endpoints"][task] = measure_endpoint(clients, task, args, report["health"]["p50_ms"])
         report["rss_all_loaded_mb"] = _rss_mb(server.pid)
     out = ROOT / "benchmarks" / "results" / "serve.json"
     out.parent.mkdir(exist_ok=True)
