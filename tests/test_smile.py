@@ -47,17 +47,22 @@ def test_smile_changes_only_the_mouth_region():
     assert diff[:, :12].sum() == 0  # the upper face (hair, eyes) does not move
 
 
-def test_model_shapes():
-    model = CDRD(TINY).eval()
-    z, code = torch.randn(3, TINY.z_dim), attribute_code(torch.tensor([0.0, 1.0, 0.5]))
+@pytest.mark.parametrize(("shared_stages", "side"), [(None, 8), (2, 16)])  # the last upsampling per domain, or none
+def test_model_shapes(shared_stages, side):
+    cfg = CDRDConfig(size=16, z_dim=8, width=16, shared_stages=shared_stages)
+    model = CDRD(cfg).eval()
+    z, code = torch.randn(3, cfg.z_dim), attribute_code(torch.tensor([0.0, 1.0, 0.5]))
+    assert model.generator.shared_features(z, code).shape[-2:] == (side, side)  # where the domains part
     for domain in (0, 1):
         x = model.generator(z, code, domain)
         assert x.shape == (3, 3, 16, 16) and x.abs().max() <= 1
         adv, cls = model.discriminator(x, domain)
         assert adv.shape == (3,) and cls.shape == (3, 2)
         z_hat, a_hat = model.encoder(x, domain)
-        assert z_hat.shape == (3, TINY.z_dim) and a_hat.shape == (3, 2)
+        assert z_hat.shape == (3, cfg.z_dim) and a_hat.shape == (3, 2)
     assert model.translate(x, 1).shape == (3, 2, 3, 16, 16)
+    with pytest.raises(ValueError, match="shared_stages"):
+        CDRDConfig(size=16, shared_stages=0)
     assert model.classify(x, 0).shape == (3,)
 
 

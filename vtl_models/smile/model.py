@@ -3,7 +3,8 @@
 Domain index 0 = source (photo, labeled), 1 = target (cartoon, unlabeled). Shapes are for size 32 (one extra
 stage per doubling):
 - Generator G(z, l): shared high-level layers G_C map (z, l) to 16x16 features; a domain-specific low-level
-  branch G_S or G_T renders them as a 32x32 image. The same (z, l) gives the same face in both domains.
+  branch G_S or G_T renders them as a 32x32 image (with `shared_stages` = all, G_C reaches 32x32 and each branch is
+  one convolution and the output layer). The same (z, l) gives the same face in both domains.
 - Discriminator D(x, d): domain-specific low-level layer D_S / D_T, shared high-level layers D_C, then a real/fake
   head and an attribute head (the classifier that labels target images after training). Spectral norm, no batch norm.
 - Encoder E(x, d) (the translation extension): domain-specific low-level layer, shared high-level layers, outputs
@@ -29,7 +30,13 @@ class CDRDConfig:
     z_dim: int = 64  # latent code z
     attr_dim: int = 2  # attribute code l: one-hot (no smile, smile); in-between values move the smile continuously
     width: int = 32  # channels of the last shared generator stage; doubles at each coarser stage
-    shared_stages: int = 2  # generator/discriminator stages shared between domains (the rest is domain-specific)
+    shared_stages: int | None = None  # generator upsampling stages shared between domains: stages - 1 (None), or all
+
+    def __post_init__(self):
+        if self.shared_stages is None:
+            object.__setattr__(self, "shared_stages", self.stages - 1)
+        if self.shared_stages not in (self.stages - 1, self.stages):
+            raise ValueError(f"shared_stages must be {self.stages - 1} or {self.stages} at size {self.size}")
 
     @property
     def stages(self) -> int:
@@ -60,14 +67,16 @@ class Generator(nn.Module):
         self.project = nn.Sequential(
             nn.Linear(cfg.z_dim + cfg.attr_dim, top * 16, bias=False), nn.BatchNorm1d(top * 16)
         )
-        # shared stages 4 -> size/2; l enters with z only, so the domain-specific layers see it only as face structure
-        self.shared = nn.ModuleList(_up(top // 2**i, top // 2 ** (i + 1)) for i in range(cfg.stages - 1))
-        c = cfg.width
+        # shared stages from 4x4 up; l enters with z only, so the domain-specific layers see it only as face structure
+        self.shared = nn.ModuleList(_up(top // 2**i, top // 2 ** (i + 1)) for i in range(cfg.shared_stages))
+        c = top // 2**cfg.shared_stages
         self.domain_specific = nn.ModuleList(
             nn.Sequential(
-                nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(c // 2),
-                nn.ReLU(True),
+                *(  # the remaining upsampling stage, or with all stages shared, one convolution at full size
+                    (nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True))
+                    if cfg.stages - cfg.shared_stages == 1
+                    else (nn.Conv2d(c, c // 2, 3, 1, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True))
+                ),
                 nn.Conv2d(c // 2, 3, 3, 1, 1),
                 nn.Tanh(),
             )
@@ -75,7 +84,8 @@ class Generator(nn.Module):
         )
 
     def shared_features(self, z: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        """G_C: (B, z_dim), (B, attr_dim) -> (B, width, size/2, size/2), the domain-invariant face."""
+        """G_C: (B, z_dim), (B, attr_dim) -> the domain-invariant face: (B, width, size/2, size/2), or with all stages
+        shared (B, width/2, size, size)."""
         h = torch.relu(self.project(torch.cat([z, code], 1))).view(len(z), -1, 4, 4)
         for stage in self.shared:
             h = stage(h)

@@ -201,6 +201,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=100_000, help="stop after this many steps")
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--width", type=int, default=32)
+    parser.add_argument(
+        "--shared-stages", type=int, default=None, help="generator stages shared by the domains (default: all but one)"
+    )
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--n-train", type=int, default=40_000, help="cached training faces per domain")
     parser.add_argument("--lr", type=float, default=2e-4)
@@ -230,7 +233,7 @@ def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
-    cfg = CDRDConfig(size=args.size, width=args.width)
+    cfg = CDRDConfig(size=args.size, width=args.width, shared_stages=args.shared_stages)
     photos = cached_split("photo", args.n_train, args.size, "train")
     xs_all, ls_all = torch.from_numpy(photos["images"]), torch.from_numpy(photos["smile"])
     xt_all = torch.from_numpy(cached_split("cartoon", args.n_train, args.size, "train")["images"])  # images only
