@@ -35,7 +35,7 @@ def attention_sheet(overlays: list[np.ndarray], captions: list[str]) -> np.ndarr
     """The per-label attention overlays as one picture, each captioned underneath, up to SHEET_COLUMNS per row.
 
     One picture instead of a gallery of one file per label: gradio_client fetches each output file with a new
-    connection (~0.1 s each here)."""
+    connection (what that costs: p50_no_download_ms in benchmarks/serve.py)."""
     side = overlays[0].shape[0]
     panels = []
     for picture, caption in zip(overlays, captions, strict=True):

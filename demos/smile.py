@@ -53,9 +53,9 @@ def _transfer(image, strength: float, domain: str) -> dict:
 def smile_transfer(image, domain: str):
     """Event handler and the tab's main endpoint: face -> (2x2 grid, info).
 
-    One picture per call: gradio_client fetches each output file with a new connection (~0.1 s each here), so the
-    slider's picture and the crop come from their own events (`smile_at_strength`, `slider_and_crop`). The grid is
-    the download: gr.Image has its own download button."""
+    One picture per call: gradio_client fetches each output file with a new connection (what that costs:
+    p50_no_download_ms in benchmarks/serve.py), so the slider's picture and the crop come from their own events
+    (`smile_at_strength`, `slider_and_crop`). The grid is the download: gr.Image has its own download button."""
     result = _transfer(image, 1.0, domain)
     info = (
         f"{result['message']}  \nRead as a **{result['domain']}** face; the model's smile estimate for it: "
@@ -120,7 +120,7 @@ def create_full_demo() -> gr.Blocks:
         samples = gr.Image(
             label="Same latent per column; rows: photo smile off/on, cartoon smile off/on", interactive=False
         )
-        # two listeners on the button run side by side: the main picture does not wait for the other two
+        # two listeners on the button run side by side: the grid does not wait for the slider's picture and the crop
         run.click(smile_transfer, inputs=[image, domain], outputs=[grid, info], api_name=API_NAME)
         run.click(slider_and_crop, inputs=[image, strength, domain], outputs=[at_slider, crop], api_name=False)
         strength.release(

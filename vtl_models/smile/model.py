@@ -29,7 +29,7 @@ class CDRDConfig:
     size: int = 32  # image side; 32 or 64
     z_dim: int = 64  # latent code z
     attr_dim: int = 2  # attribute code l: one-hot (no smile, smile); in-between values move the smile continuously
-    width: int = 32  # channels of the last shared generator stage; doubles at each coarser stage
+    width: int = 32  # generator channels at size/2; doubles at each coarser stage
     shared_stages: int | None = None  # generator upsampling stages shared between domains: stages - 1 (None), or all
 
     def __post_init__(self):
