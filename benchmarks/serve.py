@@ -61,7 +61,8 @@ def measure_endpoint(clients, task: str, args: argparse.Namespace, health_p50_ms
     call = endpoint_call(client, task)
     first = _timed(call)
     seconds = [_timed(call) for _ in range(args.calls)]
-    undownloaded = [_timed(endpoint_call(no_download, task)) for _ in range(args.calls)]
+    bare = endpoint_call(no_download, task)
+    undownloaded = [_timed(bare) for _ in range(args.calls)]
     with ThreadPoolExecutor(args.clients) as pool:
         futures = [pool.submit(_timed, call) for _ in range(args.clients * 3)]
         concurrent, errors = [], []
