@@ -8,25 +8,12 @@ No model is built at import: each tab builds its predictor on its first request 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
-from pathlib import Path
 
-TABS = (  # (task id, tab label): the order of the tabs
-    ("smile", "Smile transfer"),
-    ("multilabel", "Labels + attention"),
-    ("zeroshot", "Zero-shot labels"),
-    ("reid", "Person search"),
-    ("shape3d", "Image to 3D"),
-    ("video", "Video completion"),
-)
+from vtl_models.registry import TABS, Tab
+
 HEADER = """# Visual Transfer Lab
 Try six deep transfer-learning methods for visual analysis from NTU's Vision & Learning Lab (2017-2018), each
 re-implemented at small scale, trained here on procedurally generated data and measured on held-out tests.
@@ -47,11 +34,9 @@ def warm_up() -> None:
 
     No model is built here: a tab still loads its weights on its first request, which then takes well under a second
     instead of waiting for these imports."""
-    from vtl_models.hub import has_card
-
-    for task, _ in TABS:
-        if has_card(task):
-            importlib.import_module(f"vtl_models.{task}.predictor")
+    for entry in TABS:
+        if is_full(entry):
+            importlib.import_module(f"vtl_models.{entry.task}.predictor")
 
 
 def _configure_environment(weights_repo: str | None, device: str | None = None) -> None:
@@ -65,6 +50,24 @@ def _configure_environment(weights_repo: str | None, device: str | None = None) 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def is_full(entry: Tab) -> bool:
+    """The one rule for every tab: full once its default weights have a card and its demos module exists."""
+    from importlib.util import find_spec
+
+    from vtl_models.hub import has_card
+
+    return has_card(entry.task) and find_spec(f"demos.{entry.task}") is not None
+
+
+def tab_demo(entry: Tab):
+    """The tab's Blocks: its full UI, or the honest placeholder when it has no trained weights."""
+    from demos.common import placeholder_demo
+
+    return (
+        importlib.import_module(f"demos.{entry.task}").create_demo() if is_full(entry) else placeholder_demo(entry.task)
+    )
+
+
 def build_app():
     """Assemble the header and the six tabs into one gr.Blocks app."""
     _configure_environment(os.environ.get("VTL_WEIGHTS_REPO"))
@@ -72,52 +75,16 @@ def build_app():
 
     # Each tab's Blocks is built outside the app's context and then rendered into its tab (built inside, it would
     # render twice).
-    tabs = {task: importlib.import_module(f"demos.{task}").create_demo() for task, _ in TABS}
-    with gr.Blocks(title="Visual Transfer Lab") as app:
+    tabs = {entry.task: tab_demo(entry) for entry in TABS}
+    # outputs gradio copied into its cache leave after a day (checked hourly): a long-running Space keeps its disk
+    with gr.Blocks(title="Visual Transfer Lab", delete_cache=(3600, 86400)) as app:
         gr.Markdown(HEADER)
-        for task, label in TABS:
-            with gr.Tab(label, id=task):
-                tabs[task].render()
+        for entry in TABS:
+            with gr.Tab(entry.title, id=entry.task):
+                tabs[entry.task].render()
         gr.api(health, api_name="health", concurrency_limit=None, queue=False)
     app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return app
-
-
-@contextlib.contextmanager
-def serve_in_subprocess(port: int | None = None, env: dict[str, str] | None = None, timeout: float = 120.0):
-    """Start `python app.py --port PORT` as a user would (a free port if None); yield (process, url, seconds to the
-    first HTTP 200), then stop it."""
-    if port is None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/"
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
-        cwd=Path(__file__).resolve().parent,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited: {proc.stderr.read()}")
-            if time.perf_counter() - started > timeout:
-                raise RuntimeError(f"app.py did not answer within {timeout:g} s")
-            time.sleep(0.05)
-        yield proc, url, time.perf_counter() - started
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

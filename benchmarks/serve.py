@@ -3,8 +3,8 @@
     python benchmarks/serve.py [--json] [--calls 20] [--clients 8]
 
 Starts `python app.py` on a free port, then for each trained tab calls its API endpoint (gradio_client) with the
-tab's own example (`demos/<task>.py: API_NAME, API_EXAMPLE`) and compares with the no-op `health` endpoint measured
-in the same run. Writes benchmarks/results/serve.json and prints it.
+tab's example from the registry (`vtl_models/registry.py`: api_name, example) and compares with the no-op
+`health` endpoint measured in the same run. Writes benchmarks/results/serve.json and prints it.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import TABS, serve_in_subprocess  # noqa: E402
+from app import is_full  # noqa: E402
+from benchmarks.server import serve_in_subprocess  # noqa: E402
 from demos.common import api_example  # noqa: E402
-from vtl_models.hub import has_card  # noqa: E402
+from vtl_models.registry import TABS  # noqa: E402
 
 
 def _rss_mb(pid: int) -> float:
@@ -102,9 +103,11 @@ def main() -> None:
         health = lambda: client.predict(api_name="/health")  # noqa: E731
         health()
         report["health"] = _percentiles([_timed(health) for _ in range(args.calls)])
-        for task, _ in TABS:
-            if has_card(task):
-                report["endpoints"][task] = measure_endpoint(clients, task, args, report["health"]["p50_ms"])
+        for entry in TABS:
+            if is_full(entry):
+                report["endpoints"][entry.task] = measure_endpoint(
+                    clients, entry.task, args, report["health"]["p50_ms"]
+                )
         report["rss_all_loaded_mb"] = _rss_mb(server.pid)
     out = ROOT / "benchmarks" / "results" / "serve.json"
     out.parent.mkdir(exist_ok=True)

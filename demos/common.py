@@ -5,10 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import itertools
 import logging
 import os
+import shutil
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
@@ -17,6 +21,7 @@ from PIL import Image
 
 from vtl_models.common import InvalidInput, pick_device
 from vtl_models.hub import WeightsError, has_card, read_card
+from vtl_models.registry import tab
 from vtl_models.report import BARS, bars_table, metrics_table, verdicts
 
 log = logging.getLogger("vtl.demos")
@@ -26,22 +31,46 @@ _lock = threading.Lock()
 OUTPUTS = Path(tempfile.gettempdir()) / "vtl-outputs"
 
 
-def png_file(image: np.ndarray, name: str = "image") -> str:
-    """Write an output picture once as `name`.png in a folder named by its content, and return its path.
+MAX_OUTPUT_FOLDERS = int(os.environ.get("VTL_MAX_OUTPUTS", "2000"))  # ~ a day of busy use; older files leave
+PRUNE_EVERY = 50  # new files between two prunings: listing the folder on every write would cost more than it saves
+MIN_AGE_S = 600  # a file younger than this may still be on its way to a visitor: never pruned
+_written = itertools.count(1)
 
-    Handing gradio numpy arrays makes it rewrite its content-addressed cache file on every call; two visitors getting
-    the same picture at once (say, the same example) could then be sent a file truncated by the other's write. A path
-    is copied into that cache once and atomically. Fast PNG compression: level 1 writes 4x faster than the default
-    for ~20% more bytes, which on loopback or a Space costs less than the encoding time saved."""
-    image = np.ascontiguousarray(image)
-    digest = hashlib.sha256(repr((image.shape, image.dtype.str)).encode() + image.tobytes()).hexdigest()
-    path = OUTPUTS / digest[:40] / f"{name}.png"
+
+def output_file(name: str, key: bytes, write: Callable[[Path], None]) -> str:
+    """Write an output file once as `name` in a folder named by its content key, and return its path.
+
+    `write(path)` writes the file; it is given a temporary path with the same suffix and the result is renamed into
+    place, so a visitor is never sent a half-written file (two visitors asking for the same output at once would
+    otherwise race). Gradio copies the path into its own cache once. The folder is bounded: past
+    MAX_OUTPUT_FOLDERS, the oldest outputs are removed, so a Space running for weeks does not fill its disk."""
+    path = OUTPUTS / hashlib.sha256(key + name.encode()).hexdigest()[:40] / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        Image.fromarray(image).save(partial, format="PNG", compress_level=1)
+        partial = path.with_name(f".{os.getpid()}-{threading.get_ident()}-{name}")
+        write(partial)
         partial.replace(path)
+        if next(_written) % PRUNE_EVERY == 0:
+            prune_outputs()
     return str(path)
+
+
+def prune_outputs(keep: int = MAX_OUTPUT_FOLDERS) -> int:
+    """Remove the oldest output folders beyond `keep` (none younger than MIN_AGE_S); return how many went."""
+    folders = sorted((p for p in OUTPUTS.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    old = [p for p in folders[: max(0, len(folders) - keep)] if time.time() - p.stat().st_mtime > MIN_AGE_S]
+    for folder in old:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(old)
+
+
+def png_file(image: np.ndarray, name: str = "image") -> str:
+    """An output picture as `name`.png through `output_file` (a path, not an array: gradio would rewrite its cache
+    file for an array on every call). Fast PNG compression: level 1 writes 4x faster than the default for ~20% more
+    bytes, which on loopback or a Space costs less than the encoding time saved."""
+    image = np.ascontiguousarray(image)
+    key = repr((image.shape, image.dtype.str)).encode() + image.tobytes()
+    return output_file(f"{name}.png", key, lambda path: Image.fromarray(image).save(path, compress_level=1))
 
 
 def get_predictor(task: str):
@@ -101,18 +130,18 @@ def example_images(directory: Path) -> list[str]:
 
 
 def api_example(task: str) -> tuple[str, list]:
-    """The tab's main endpoint and its example call's arguments, files wrapped for gradio_client."""
+    """The tab's main endpoint and its registry example's arguments, files wrapped for gradio_client."""
     from gradio_client import handle_file
 
-    demo = importlib.import_module(f"demos.{task}")
-    return f"/{demo.API_NAME}", [handle_file(str(a)) if isinstance(a, Path) else a for a in demo.API_EXAMPLE]
+    entry = tab(task)
+    return f"/{entry.api_name}", [handle_file(str(a)) if isinstance(a, Path) else a for a in entry.example_args()]
 
 
-def placeholder_demo(task: str, what: str) -> gr.Blocks:
+def placeholder_demo(task: str) -> gr.Blocks:
     """The honest placeholder of a tab whose model has not landed yet: what it will do, and no fake output."""
     with gr.Blocks() as demo:
         gr.Markdown(
-            f"**{what}**\n\nThe model for this tab is not trained yet, so this tab has no output to show. "
+            f"**{tab(task).summary}**\n\nThe model for this tab is not trained yet, so this tab has no output to show. "
             f"It will appear here once `python -m vtl_models train {task}` has produced weights that pass their "
             "evaluation. No fake or placeholder results are shown."
         )
@@ -124,16 +153,16 @@ def eval_report(task: str) -> dict | None:
     return (read_card(task).raw.get("eval") or {}) if has_card(task) else None
 
 
-def quality_markdown(task: str, paper_setting: str, trained_on: str, report: dict | None = None) -> str:
-    """Markdown: what the weights know, the issue's bars met or missed, and the card's metrics against baselines.
-
-    `report`: the card's eval if the caller has read it already."""
+def quality_markdown(task: str, report: dict | None = None) -> str:
+    """Markdown: what the weights know (the card's `trained_on`), the paper's setting (the registry's), the issue's
+    bars met or missed, and the card's metrics against baselines. `report`: the card's eval if already read."""
     report = eval_report(task) if report is None else report
     if report is None:
         return "No trained weights yet."
-    lines = [f"**Default weights trained on:** {trained_on}", "", f"**Paper's setting:** {paper_setting}", ""]
+    trained_on = read_card(task).raw.get("trained_on", "(the card does not say)")
+    lines = [f"**Default weights trained on:** {trained_on}", "", f"**Paper's setting:** {tab(task).paper_setting}", ""]
     if report.get("metrics"):
-        if task in BARS:
+        if BARS.get(task):
             lines += ["**The bars this demo set itself:**", "", bars_table(task, report), ""]
         lines += [
             metrics_table(report),
@@ -145,7 +174,7 @@ def quality_markdown(task: str, paper_setting: str, trained_on: str, report: dic
     return "\n".join(lines)
 
 
-def quality_accordion(task: str, paper_setting: str, trained_on: str) -> None:
+def quality_accordion(task: str) -> None:
     """The "How well does it work?" accordion every tab shows, and a visible notice when its weights miss a bar."""
     report = eval_report(task)
     missed = [bar.describe() for bar, *_, verdict in verdicts(task, report or {}) if verdict == "missed"]
@@ -155,4 +184,4 @@ def quality_accordion(task: str, paper_setting: str, trained_on: str) -> None:
             f"itself ({'; '.join(missed)}). Its figures are in the accordion at the foot of this tab."
         )
     with gr.Accordion("How well does it work?", open=False):
-        gr.Markdown(quality_markdown(task, paper_setting, trained_on, report))
+        gr.Markdown(quality_markdown(task, report))

@@ -10,20 +10,15 @@ import numpy as np
 
 from demos.common import get_predictor, guarded, png_file, quality_accordion, readable_image
 from vtl_models.hub import has_card, read_card
-from vtl_models.images import fit_longest_side, to_rgb
-from vtl_models.multilabel.vocab import LABELS, TRAINED_ON
+from vtl_models.multilabel.vocab import LABELS
+from vtl_models.registry import tab
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "multilabel"
 EXAMPLES = ("scene_lake.png", "scene_sunset_sea.png", "scene_snow.png", "scene_beach.png", "home.jpg", "building.jpg")
-API_NAME = "multilabel"  # the tab's main endpoint; API_EXAMPLE is a call of it (tests, benchmarks/serve.py)
-API_EXAMPLE = (EXAMPLES_DIR / "scene_lake.png", 1, 0.0)
+TAB = tab("multilabel")
 MAX_PANELS = 8  # beam search emits at most this many labels
 SHEET_COLUMNS = 4
 CAPTION = 30  # px of caption strip under each attention panel
-PAPER_SETTING = (
-    "Chen et al. (AAAI 2018): ResNet-152 features, LSTM with visual attention, order-free training and beam search on "
-    "NUS-WIDE (81 labels) and MS-COCO (80 labels). Here: the frozen ImageNet EfficientNet-Lite0, 18 scene labels."
-)
 
 
 def _default_beam() -> int:
@@ -51,16 +46,15 @@ def attention_sheet(overlays: list[np.ndarray], captions: list[str]) -> np.ndarr
 @guarded
 def label_image(image, beam: float | None = None, threshold: float = 0.0):
     """Image -> (labels with confidences, one picture of the captioned attention overlays, the emitted order)."""
-    rgb = fit_longest_side(to_rgb(image), 1024)  # the model looks at 128 px anyway; keep resizing cheap
     predictor = get_predictor("multilabel")
-    prediction = predictor.predict(rgb, beam=None if beam is None else int(beam), threshold=float(threshold))
+    prediction = predictor.predict(image, beam=None if beam is None else int(beam), threshold=float(threshold))
     order = "**Emitted in this order:** " + (" → ".join(prediction.labels) if prediction.labels else "no label")
     if not prediction.labels:
         gr.Warning("None of the 18 labels was found (or all fell below the confidence threshold).")
         return {}, None, order
     names = [f"{step}. {name}" for step, name in enumerate(prediction.labels, start=1)]
     captions = [f"{name} ({conf:.2f})" for name, conf in zip(names, prediction.confidences, strict=True)]
-    sheet = attention_sheet(predictor.overlays(rgb, prediction)[:MAX_PANELS], captions[:MAX_PANELS])
+    sheet = attention_sheet(predictor.overlays(prediction)[:MAX_PANELS], captions[:MAX_PANELS])
     return dict(zip(names, prediction.confidences, strict=True)), png_file(sheet, "attention"), order
 
 
@@ -71,8 +65,8 @@ def create_demo() -> gr.Blocks:
             "Give an image; the model names every label it sees, **one at a time** (an LSTM that looks at a "
             "different place for each label, with no fixed label order), and shows where it looked for each.\n\n"
             f"**Vocabulary ({len(LABELS)} labels):** {', '.join(LABELS)}.\n\n"
-            f"**Trained on:** {TRAINED_ON}. Real photos are accepted, but they are far from that domain: "
-            "expect rough answers on them."
+            f"**Trained on:** {read_card('multilabel').raw['trained_on']}. Real photos are accepted, but they are "
+            "far from that domain: expect rough answers on them."
         )
         with gr.Row():
             with gr.Column():
@@ -104,6 +98,6 @@ def create_demo() -> gr.Blocks:
                     type="filepath",
                     interactive=False,
                 )
-        run.click(label_image, [image, beam, threshold], [labels, sheet, order], api_name=API_NAME)
-        quality_accordion("multilabel", PAPER_SETTING, TRAINED_ON)
+        run.click(label_image, [image, beam, threshold], [labels, sheet, order], api_name=TAB.api_name)
+        quality_accordion("multilabel")
     return demo

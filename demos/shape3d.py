@@ -9,29 +9,34 @@ from pathlib import Path
 
 import gradio as gr
 
-from demos.common import example_images, get_predictor, guarded, png_file, quality_accordion, readable_image
+from demos.common import (
+    example_images,
+    get_predictor,
+    guarded,
+    output_file,
+    png_file,
+    quality_accordion,
+    readable_image,
+)
 from vtl_models.hub import has_card, read_card
-from vtl_models.images import to_rgb
+from vtl_models.registry import tab
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "shape3d"
-API_NAME = "shape3d"  # the tab's main endpoint; API_EXAMPLE is a call of it (tests, benchmarks/serve.py)
-API_EXAMPLE = (EXAMPLES_DIR / "01_chair.png", True, 0.5, 0.5)
-PAPER_SETTING = (
-    "ShapeNet (13 categories, 24 rendered views per object at 137 px), 32^3 voxel grids; semi-supervised with 3D "
-    "labels on part of the objects and 2D masks on the rest, pose predicted from the image."
-)
-TRAINED_ON = (
-    "procedural objects in 6 categories (chair, table, sofa, lamp, mug, vase) built from parametric parts and rendered "
-    "on CPU with random viewpoint, lighting, colours and backgrounds. Expect rough shapes for other objects and photos."
-)
+TAB = tab("shape3d")
+MESH_FORMATS = ("glb", "obj", "stl")  # glb first: the viewer shows it
+DEFAULT_THRESHOLD = 0.5  # the slider's start before any card exists (the card's fitted threshold replaces it)
 
 
 @guarded
 def reconstruct(image, remove_background: bool, threshold: float, smoothing: float):
-    """Event handler: image -> (glb for the viewer, silhouette, pose text, files to download)."""
-    rgb = to_rgb(image)
+    """Event handler: image -> (glb for the viewer, silhouette, pose text, files to download).
+
+    `threshold` None: the card's, fitted on validation views."""
     result = get_predictor("shape3d").predict(
-        rgb, remove_background=bool(remove_background), threshold=float(threshold), smoothing=float(smoothing)
+        image,
+        remove_background=bool(remove_background),
+        threshold=None if threshold is None else float(threshold),
+        smoothing=float(smoothing),
     )
     pose = (
         f"**Azimuth** {result.azimuth:.0f}° (confidence {result.azimuth_confidence:.2f}; round objects have no "
@@ -39,12 +44,14 @@ def reconstruct(image, remove_background: bool, threshold: float, smoothing: flo
         f"Background {'removed (plain background found)' if result.background_removed else 'kept'}; "
         f"mesh {'watertight' if result.watertight else 'not watertight'}."
     )
-    return str(result.glb), png_file(result.silhouette), pose, [str(result.glb), str(result.obj), str(result.stl)]
+    key = result.mesh.vertices.tobytes() + result.mesh.faces.tobytes() + result.mesh.visual.vertex_colors.tobytes()
+    files = [output_file(f"shape.{ext}", key, result.mesh.export) for ext in MESH_FORMATS]
+    return files[0], png_file(result.silhouette), pose, files
 
 
 def _default_threshold() -> float:
     # the card (plain JSON, no model load) holds the threshold fitted on validation views
-    return float(read_card("shape3d").raw.get("threshold", 0.5)) if has_card("shape3d") else 0.5
+    return float(read_card("shape3d").raw["threshold"]) if has_card("shape3d") else DEFAULT_THRESHOLD
 
 
 def create_demo() -> gr.Blocks:
@@ -79,7 +86,7 @@ def create_demo() -> gr.Blocks:
             reconstruct,
             inputs=[image, remove_background, threshold, smoothing],
             outputs=[viewer, silhouette, pose, files],
-            api_name=API_NAME,
+            api_name=TAB.api_name,
         )
-        quality_accordion("shape3d", PAPER_SETTING, TRAINED_ON)
+        quality_accordion("shape3d")
     return demo

@@ -6,38 +6,16 @@ encoder extension that translates a given image.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
-from demos.common import (
-    example_images,
-    get_predictor,
-    guarded,
-    placeholder_demo,
-    png_file,
-    quality_accordion,
-    readable_image,
-)
-from vtl_models.hub import has_card
+from demos.common import example_images, get_predictor, guarded, png_file, quality_accordion, readable_image
+from vtl_models.registry import tab
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "smile"
-API_NAME = "smile_transfer"  # the tab's main endpoint; API_EXAMPLE is a call of it (tests, benchmarks/serve.py)
-API_EXAMPLE = (EXAMPLES_DIR / "photo_0.png", "auto")
-PAPER_SETTING = (
-    "CelebA photos (labeled attributes) -> cartoon faces (unlabeled), 64x64, attributes such as smile, glasses and "
-    "hair colour; generator, discriminator and encoders trained jointly on a GPU."
-)
-TRAINED_ON = (
-    "procedurally generated 32x32 faces only: shaded 'photo' faces with smile labels and flat-coloured 'cartoon' faces "
-    "without labels (samples in demos/examples/smile/samples_grid.png). Real photos are accepted and processed, but "
-    "the model has never seen a real face: expect the output to look like the procedural faces."
-)
-
-
-WHAT = "Give a face (photo or cartoon); get it in the other domain, with the smile added or removed."
+TAB = tab("smile")
 
 
 def _at_slider(result: dict) -> str:
@@ -50,18 +28,26 @@ def _transfer(image, strength: float, domain: str) -> dict:
 
 
 @guarded
-def smile_transfer(image, domain: str):
-    """Event handler and the tab's main endpoint: face -> (2x2 grid, info).
+def smile_transfer(image, strength: float, domain: str):
+    """Event handler and the tab's main endpoint: face -> (2x2 grid, info); the transfer is kept for the slider.
 
-    One picture per call: gradio_client fetches each output file with a new connection (what that costs:
-    p50_no_download_ms in benchmarks/serve.py), so the slider's picture and the crop come from their own events
-    (`smile_at_strength`, `slider_and_crop`). The grid is the download: gr.Image has its own download button."""
-    result = _transfer(image, 1.0, domain)
+    One transfer per click renders the grid and the slider's smile together. Only the grid is written here:
+    gradio_client fetches each output file with a new connection (what that costs: p50_no_download_ms in
+    benchmarks/serve.py), so the slider's picture and the crop are written by a UI-only step after it, from the
+    kept result (a gr.State, which the API does not return). The grid is the download (gr.Image's own button)."""
+    result = _transfer(image, strength, domain)
     info = (
         f"{result['message']}  \nRead as a **{result['domain']}** face; the model's smile estimate for it: "
         f"{result['smile_probability']:.2f}.  \nGrid rows: photo, cartoon; columns: smile off, smile on."
     )
-    return png_file(result["grid"], "smile_grid"), info
+    return png_file(result["grid"], "smile_grid"), info, result
+
+
+def slider_and_crop(result: dict | None):
+    """UI-only step after the main endpoint: the slider's picture and the face crop, from the kept transfer."""
+    if result is None:  # the transfer failed and said why
+        return gr.skip(), gr.skip()
+    return _at_slider(result), png_file(result["input_crop"])
 
 
 @guarded
@@ -73,19 +59,12 @@ def smile_at_strength(image, strength: float, domain: str):
 
 
 @guarded
-def slider_and_crop(image, strength: float, domain: str):
-    """Event handler (UI only, beside the main endpoint on the button): the slider's picture and the face crop."""
-    result = _transfer(image, strength, domain)
-    return _at_slider(result), png_file(result["input_crop"])
-
-
-@guarded
 def sample_faces(seed: float):
     """Event handler: new random latents rendered in both domains, smile off and on."""
     return png_file(get_predictor("smile").sample(int(seed), n=6))
 
 
-def create_full_demo() -> gr.Blocks:
+def create_demo() -> gr.Blocks:
     """The tab's full UI; the model is loaded on the first request."""
     with gr.Blocks() as demo:
         gr.Markdown(
@@ -120,16 +99,13 @@ def create_full_demo() -> gr.Blocks:
         samples = gr.Image(
             label="Same latent per column; rows: photo smile off/on, cartoon smile off/on", interactive=False
         )
-        # two listeners on the button run side by side: the grid does not wait for the slider's picture and the crop
-        run.click(smile_transfer, inputs=[image, domain], outputs=[grid, info], api_name=API_NAME)
-        run.click(slider_and_crop, inputs=[image, strength, domain], outputs=[at_slider, crop], api_name=False)
+        kept = gr.State()
+        run.click(
+            smile_transfer, inputs=[image, strength, domain], outputs=[grid, info, kept], api_name=TAB.api_name
+        ).success(slider_and_crop, inputs=[kept], outputs=[at_slider, crop], api_name=False)
         strength.release(
             smile_at_strength, inputs=[image, strength, domain], outputs=[at_slider], api_name="smile_at_strength"
         )
         sample.click(sample_faces, inputs=[seed], outputs=[samples], api_name="smile_sample")
-        quality_accordion("smile", PAPER_SETTING, TRAINED_ON)
+        quality_accordion("smile")
     return demo
-
-
-# Default weights turn the tab on (quality_accordion names any bar they miss); without them it is an honest placeholder.
-create_demo = create_full_demo if has_card("smile") else functools.partial(placeholder_demo, "smile", WHAT)

@@ -23,7 +23,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def app_server():
     """The whole app, started as a user would (`python app.py --port N`); yields (url, seconds to first HTTP 200)."""
-    from app import serve_in_subprocess
+    from benchmarks.server import serve_in_subprocess
 
     env = {k: v for k, v in os.environ.items() if k not in ("VTL_WEIGHTS_REPO", "HF_HUB_OFFLINE")}
     with serve_in_subprocess(env=env, timeout=60) as (_, url, seconds):

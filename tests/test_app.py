@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import importlib
 import shutil
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
-from app import TABS
-from vtl_models.hub import has_card
+from app import is_full
+from vtl_models.registry import TABS
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -45,20 +43,19 @@ def test_health_answers(client):
 
 def test_every_trained_task_exposes_its_endpoint(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    for task, _ in TABS:
-        if has_card(task):
-            name = importlib.import_module(f"demos.{task}").API_NAME
-            assert f"/{name}" in endpoints, f"{task} is trained but /{name} is missing"
+    for entry in TABS:
+        if is_full(entry):
+            assert f"/{entry.api_name}" in endpoints, f"{entry.task} is trained but /{entry.api_name} is missing"
 
 
 def test_every_trained_tab_answers_its_own_example(client):
-    """Each trained tab's API_EXAMPLE (the call benchmarks/serve.py times) goes through the whole served app."""
+    """Each trained tab's registry example (the call benchmarks/serve.py times) goes through the whole served app."""
     from demos.common import api_example
 
-    for task, _ in TABS:
-        if has_card(task):
-            api_name, args = api_example(task)
-            assert client.predict(*args, api_name=api_name), task
+    for entry in TABS:
+        if is_full(entry):
+            api_name, args = api_example(entry.task)
+            assert client.predict(*args, api_name=api_name), entry.task
 
 
 def test_unreadable_uploads_get_a_clear_message_and_the_server_survives(client, tmp_path):
@@ -69,18 +66,25 @@ def test_unreadable_uploads_get_a_clear_message_and_the_server_survives(client, 
 
     bad = tmp_path / "photo.png"
     bad.write_bytes(b"%PDF-1.4 not an image")
-    for task, _ in TABS:
-        if has_card(task):
-            api_name, args = api_example(task)
+    for entry in TABS:
+        if is_full(entry):
+            api_name, args = api_example(entry.task)
             with pytest.raises(AppError, match="could not be read as an image"):
                 client.predict(handle_file(str(bad)), *args[1:], api_name=api_name)
     assert client.predict(api_name="/health") == "ok"
 
 
-def test_untrained_tabs_are_honest_placeholders():
-    for task, _ in TABS:
-        is_placeholder = isinstance(importlib.import_module(f"demos.{task}").create_demo, functools.partial)
-        assert is_placeholder != has_card(task), f"{task}: placeholder={is_placeholder}, trained={has_card(task)}"
+def test_untrained_tabs_are_honest_placeholders(app_server):
+    """A tab without default weights says so in the served page, and exposes no endpoint of its own."""
+    import urllib.request
+
+    url, _ = app_server
+    page = urllib.request.urlopen(url + "config", timeout=10).read().decode()
+    endpoints = Client(url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"]
+    for entry in TABS:
+        placeholder = f"train {entry.task}` has produced weights" in page
+        assert placeholder != is_full(entry), entry.task
+        assert (f"/{entry.api_name}" in endpoints) == is_full(entry), entry.task
 
 
 PENDING = "() => !document.querySelector('.eta-bar, .progress-text, .wrap.pending')"
@@ -118,14 +122,14 @@ def test_browser_clicks_through_every_tab(app_server):
         page.on("pageerror", lambda e: page_errors.append(str(e)))
         page.goto(url, wait_until="networkidle")
         page.get_by_text("Visual Transfer Lab").first.wait_for()
-        for task, label in TABS:
-            page.get_by_role("tab", name=label).click()
+        for entry in TABS:
+            page.get_by_role("tab", name=entry.title).click()
             page.wait_for_timeout(300)
-            assert page.get_by_role("tab", name=label).get_attribute("aria-selected") == "true"
+            assert page.get_by_role("tab", name=entry.title).get_attribute("aria-selected") == "true"
             assert page.locator("text=How well does it work?").locator("visible=true").count() <= 1
-            if has_card(task):
+            if is_full(entry):
                 run_first_example(page)
-            page.screenshot(path=str(SCREENSHOTS / f"tab_{task}.png"), full_page=True)
+            page.screenshot(path=str(SCREENSHOTS / f"tab_{entry.task}.png"), full_page=True)
         browser.close()
     assert not page_errors, page_errors
     assert not outside, f"front-end assets fetched from outside: {outside[:5]}"

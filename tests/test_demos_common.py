@@ -43,7 +43,7 @@ def test_guarded_reports_weight_problems_and_passes_results():
 
 
 def test_quality_markdown_without_weights_says_so():
-    assert "No trained weights" in common.quality_markdown("video", "paper", "nothing")
+    assert "No trained weights" in common.quality_markdown("video")
 
 
 def test_png_file_is_written_once_per_picture():

@@ -49,18 +49,17 @@ def test_predictor_threshold_beam_and_overlays(predictor):
     strict = predictor.predict(scene.image, beam=1, threshold=0.999)
     assert set(strict.labels) <= set(full.labels)
     assert all(c >= 0.999 for c in strict.confidences)
-    overlays = predictor.overlays(scene.image, full, size=96)
+    overlays = predictor.overlays(full, size=96)
     assert len(overlays) == len(full.labels) and all(o.shape == (96, 96, 3) and o.dtype == np.uint8 for o in overlays)
-    photo = np.full((300, 500, 3), 200, np.uint8)  # any size is accepted
-    assert isinstance(predictor.predict(photo).labels, list)
+    photo = np.full((3000, 500, 3), 200, np.uint8)  # any size is accepted; the predictor bounds its copy
+    plain = predictor.predict(photo)
+    assert plain.image.shape == (1024, 171, 3) and all(a.shape == (14, 14) for a in plain.attention)
 
 
 def test_bad_inputs(predictor, tmp_path):
-    from vtl_models.images import to_rgb
-
-    assert_refuses_bad_images(lambda image: predictor.predict(to_rgb(image)), tmp_path)  # as the tab calls it
-    with pytest.raises(InvalidInput):
-        predictor.predict(np.zeros((20, 20), np.float32))
+    assert_refuses_bad_images(predictor.predict, tmp_path)  # the predictor converts its own input
+    with pytest.raises(InvalidInput, match="at least 16 pixels"):
+        predictor.predict(np.zeros((8, 8), np.float32))
 
 
 def test_tab_through_gradio_client(serve_blocks):

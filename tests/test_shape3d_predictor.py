@@ -29,18 +29,19 @@ def test_shipped_weights_reconstruct_fixed_test_renders(predictor):
     from vtl_models.shape3d.evaluate import predict, voxel_iou
 
     test = render_split("test", 24, 1)  # the first 24 held-out objects, 4 per category
-    probs = predict(predictor.model, test.images)["voxels"]
-    ious = voxel_iou(probs > 0.5, test.voxels[test.shape_index])
+    probs = predict(predictor.model, predictor.card.raw["input"], test.images)["voxels"]
+    ious = voxel_iou(probs > predictor.threshold, test.voxels[test.shape_index])
     assert ious.mean() > IOU_BAR, ious
 
 
-def test_predict_returns_loadable_watertight_files(predictor):
+def test_predict_returns_a_mesh_that_exports_loadable_watertight_files(predictor, tmp_path):
     from vtl_models.shape3d.examples import OUT_DIR
 
     result = predictor.predict(str(OUT_DIR / "01_chair.png"))
     assert result.background_removed and result.watertight
-    for path in (result.glb, result.obj, result.stl):
-        mesh = trimesh.load(path, force="mesh")
+    for ext in ("glb", "obj", "stl"):
+        result.mesh.export(tmp_path / f"chair.{ext}")
+        mesh = trimesh.load(tmp_path / f"chair.{ext}", force="mesh")
         assert len(mesh.faces) > 50 and mesh.is_watertight
     assert result.silhouette.dtype == np.uint8 and result.silhouette.ndim == 3
     assert 0 <= result.azimuth < 360 and 0 <= result.elevation <= 40

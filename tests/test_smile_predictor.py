@@ -87,15 +87,15 @@ def test_full_tab_api(serve_blocks, predictor, monkeypatch):
     monkeypatch.setitem(demos.common._predictors, "smile", predictor)  # the predictor this module built
     client = serve_blocks(demos.smile.create_demo())
     example = demos.smile.EXAMPLES_DIR / "cartoon_0.png"
-    grid, info = client.predict(handle_file(str(example)), "auto", api_name="/smile_transfer")
+    grid, info = client.predict(handle_file(str(example)), 1.0, "auto", api_name="/smile_transfer")
     assert cv2.imread(grid).shape == (512, 512, 3) and "cartoon" in info
     at_slider = client.predict(handle_file(str(example)), 0.5, "auto", api_name="/smile_at_strength")
     assert cv2.imread(at_slider).shape == (256, 512, 3)
-    # the button's second listener (UI only, no endpoint): the slider's picture and the crop, beside the grid
-    at_slider, crop = demos.smile.slider_and_crop(str(example), 0.5, "auto")
+    # the button's UI-only step after the endpoint: the slider's picture and the crop, from the kept transfer
+    at_slider, crop = demos.smile.slider_and_crop(predictor.transfer(str(example), 0.5))
     assert cv2.imread(at_slider).shape == (256, 512, 3) and cv2.imread(crop).shape == (256, 256, 3)
     samples = client.predict(0, api_name="/smile_sample")
     assert cv2.imread(samples).shape == (4 * 128, 6 * 128, 3)
     with pytest.raises(Exception, match="no image was given"):  # our gr.Error reaches the client
-        client.predict(None, "auto", api_name="/smile_transfer")
-    assert client.predict(handle_file(str(example)), "cartoon", api_name="/smile_transfer")[0]  # still serves
+        client.predict(None, 1.0, "auto", api_name="/smile_transfer")
+    assert client.predict(handle_file(str(example)), 0.5, "cartoon", api_name="/smile_transfer")[0]  # still serves

@@ -1,3 +1,5 @@
 """Visual Transfer Lab models: data generators, networks, training, evaluation and predictors (no gradio here)."""
 
-TASKS: tuple[str, ...] = ("smile", "multilabel", "zeroshot", "reid", "shape3d", "video")
+from vtl_models.registry import TASKS
+
+__all__ = ["TASKS"]

@@ -28,6 +28,11 @@ def pick_device(name: str | None = None) -> torch.device:
     return torch.device(name)
 
 
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """The one way a tensor leaves its device: detached, on the CPU, as a NumPy array."""
+    return tensor.detach().cpu().numpy()
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch so a run can be repeated."""
     import torch

@@ -12,12 +12,13 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from vtl_models import TASKS
+from vtl_models.registry import TASKS
 
 if TYPE_CHECKING:  # torch and safetensors are imported on first load: the app starts without them
     import torch
@@ -158,6 +159,17 @@ def load_weights(
     card = read_card(task, name)
     state = load_file(str(resolve_weights(card, repo_id)))
     return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}, card
+
+
+def load_model(
+    task: str, name: str, build: Callable[[ModelCard], torch.nn.Module], device: torch.device | str = "cpu"
+) -> tuple[torch.nn.Module, ModelCard]:
+    """The one way a model is made from its card: `build(card)` makes the module, the sha256-checked weights fill
+    it (strictly), and it comes back on `device` in eval mode, with its card."""
+    state, card = load_weights(task, name)
+    model = build(card)
+    model.load_state_dict(state)
+    return model.to(device).eval(), card
 
 
 def save_weights(task: str, name: str, state: dict[str, torch.Tensor], card: dict, half: bool = False) -> Path:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+if TYPE_CHECKING:  # torch is imported on first use: input checks run without it
+    import torch
 
 from vtl_models.common import InvalidInput
 
 MAX_PIXELS = 40_000_000  # ~ a 6,300 x 6,300 photo; larger uploads are refused before decoding
 MIN_SIDE = 16
+# uint8 RGB -> [-1, 1], as a card's "input" records it: what the smile and shape3d models were trained on
+SIGNED = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "normalisation": "x / 127.5 - 1 (RGB uint8 -> [-1, 1])"}
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
@@ -110,3 +116,32 @@ def center_square(image: np.ndarray) -> np.ndarray:
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
     return image[top : top + side, left : left + side]
+
+
+def _mean_std(card_input: dict, device) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
+    mean = torch.tensor(card_input["mean"], dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    std = torch.tensor(card_input["std"], dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    return mean, std
+
+
+def to_tensor(images: np.ndarray, card_input: dict, device: torch.device | str = "cpu") -> torch.Tensor:
+    """uint8 RGB (H, W, 3) or (N, H, W, 3) -> float (N, 3, H, W) on `device`, normalised as the card's "input"
+    says: (x / 255 - mean) / std per channel."""
+    import torch
+
+    batch = np.asarray(images)
+    batch = batch[None] if batch.ndim == 3 else batch
+    x = torch.from_numpy(np.array(batch, dtype=np.uint8, copy=True)).to(device).permute(0, 3, 1, 2).float()
+    mean, std = _mean_std(card_input, x.device)
+    return (x / 255.0 - mean) / std
+
+
+def to_image(tensor: torch.Tensor, card_input: dict) -> np.ndarray:
+    """The inverse of `to_tensor`: float (N, 3, H, W) on any device -> uint8 RGB (N, H, W, 3) NumPy."""
+    from vtl_models.common import to_numpy
+
+    mean, std = _mean_std(card_input, tensor.device)
+    x = ((tensor * std + mean) * 255.0).clamp(0, 255).round().byte()
+    return to_numpy(x.permute(0, 2, 3, 1))

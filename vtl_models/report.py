@@ -8,63 +8,14 @@ and every card's figures from `python -m vtl_models eval TASK --json --update-ca
 
 from __future__ import annotations
 
-import operator
-from dataclasses import dataclass
 from pathlib import Path
 
-from vtl_models import TASKS
 from vtl_models.hub import has_card, read_card
+from vtl_models.registry import OPS, TABS, TASKS, Bar
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt}
-
-
-@dataclass(frozen=True)
-class Bar:
-    """metric OP reference, where the reference is a fixed value, a baseline's same metric or another metric."""
-
-    metric: str
-    op: str
-    value: float | None = None
-    baseline: str | None = None
-    other: str | None = None
-    margin: float = 0.0
-
-    def reference(self, report: dict) -> float | None:
-        if self.value is not None:
-            return self.value
-        source = report["metrics"] if self.other else report.get("baselines", {}).get(self.baseline, {})
-        found = source.get(self.other or self.metric)
-        return None if found is None else found + self.margin
-
-    def describe(self) -> str:
-        ref = f"{self.value:g}" if self.value is not None else (self.other or f"{self.baseline}")
-        return f"{self.metric} {self.op} {ref}" + (f" + {self.margin:g}" if self.margin else "")
-
-
-BARS = {  # the bars of each task's issue
-    "smile": [
-        Bar("realism_1nn_photo", "<=", 0.85),
-        Bar("realism_1nn_cartoon", "<=", 0.85),
-        Bar("attr_control_acc_photo", ">=", 0.85),
-        Bar("attr_control_acc_cartoon", ">=", 0.85),
-        Bar("target_attr_acc", ">=", 0.75),
-        Bar("target_attr_acc", ">=", baseline="source_only", margin=0.10),
-        Bar("factor_preservation", ">=", 0.75),
-    ],
-    "multilabel": [
-        Bar("mAP", ">=", 0.85),
-        *(Bar(m, ">=", baseline=b) for m in ("CF1", "OF1") for b in ("cnn_bce", "cnn_rnn_fixed_order")),
-        Bar("pointing_acc", ">=", 0.85),
-        Bar("pointing_acc", ">=", baseline="cnn_bce"),
-    ],
-    "shape3d": [
-        Bar("mean_iou", ">=", baseline="nearest_neighbour", margin=0.05),
-        Bar("semi_iou", ">", other="sup10_iou"),
-        Bar("pose_acc", ">=", 0.80),
-    ],
-}
+BARS = {tab.task: list(tab.bars) for tab in TABS}  # the bars of each task's issue
 
 
 def _fmt(value) -> str:

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import torch
 
-from vtl_models.common import InvalidInput
-from vtl_models.hub import ModelCard, load_weights
-from vtl_models.images import resize
+from vtl_models.common import to_numpy
+from vtl_models.hub import ModelCard, load_model
+from vtl_models.images import fit_longest_side, resize, to_rgb
 from vtl_models.multilabel.data import Backbone
 from vtl_models.multilabel.decode import beam_search
 from vtl_models.multilabel.model import CNNBCE, MultilabelConfig, OrderFreeRNN
@@ -18,26 +18,30 @@ from vtl_models.multilabel.scenes import SIZE
 from vtl_models.multilabel.vocab import LABELS
 
 MAX_BEAM = 8
+MAX_SIDE = 1024  # the model looks at 128 px; a smaller copy keeps resizing cheap
 
 
 def load_head(name: str = "default", device: torch.device | str = "cpu") -> tuple[torch.nn.Module, ModelCard]:
     """Rebuild a trained head (Order-Free RNN or a baseline) from its card and sha256-checked weights."""
-    state, card = load_weights("multilabel", name)
+    return load_model("multilabel", name, build, device)
+
+
+def build(card: ModelCard) -> torch.nn.Module:
+    """The head a multilabel card describes (untrained: `load_head` fills it)."""
     config = dict(card.config)
     config["in_channels"] = tuple(config["in_channels"])
     cfg = MultilabelConfig(**config)
-    model = CNNBCE(cfg) if card.raw.get("architecture") == "CNNBCE" else OrderFreeRNN(cfg)
-    model.load_state_dict(state)
-    return model.to(device).eval(), card
+    return CNNBCE(cfg) if card.raw["architecture"] == "CNNBCE" else OrderFreeRNN(cfg)
 
 
 @dataclass
 class Prediction:
-    """Labels in emitted order with their step probability and (h, w) attention map."""
+    """Labels in emitted order with their step probability and (h, w) attention map, and the image they are of."""
 
     labels: list[str]
     confidences: list[float]
     attention: list[np.ndarray]
+    image: np.ndarray  # uint8 RGB as converted (longest side <= MAX_SIDE)
 
 
 def overlay(image: np.ndarray, attention: np.ndarray, size: int = 256) -> np.ndarray:
@@ -60,27 +64,28 @@ class MultilabelPredictor:
         self.default_beam = int(self.card.raw["decoding"]["beam"])  # chosen on validation scenes at training time
 
     @torch.inference_mode()
-    def predict(self, image: np.ndarray, beam: int | None = None, threshold: float = 0.0) -> Prediction:
-        """uint8 RGB (H, W, 3) -> labels emitted by beam search (width `beam`, by default the card's), dropping
-        those below `threshold` confidence."""
-        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise InvalidInput("expected an RGB image")
+    def predict(self, image, beam: int | None = None, threshold: float = 0.0) -> Prediction:
+        """Any image to_rgb accepts -> labels emitted by beam search (width `beam`, by default the card's),
+        dropping those below `threshold` confidence."""
+        image = fit_longest_side(to_rgb(image), MAX_SIDE)
         beam = int(np.clip(self.default_beam if beam is None else beam, 1, MAX_BEAM))
         # The model saw SIZE x SIZE scenes; photos of any shape are squeezed to that square, as the scenes were drawn.
         scene = resize(image, SIZE) if image.shape[:2] != (SIZE, SIZE) else image
-        f16, f32 = self.backbone(torch.tensor(scene)[None].to(self.device))  # a copy: uploads may be read-only
+        f16, f32 = self.backbone(torch.tensor(scene, device=self.device)[None])  # a copy: uploads may be read-only
         out = beam_search(self.model, f16, f32, beam=beam)
         side = f16.shape[-1]
         keep = [i for i, p in enumerate(out.probs[0]) if p >= threshold]
         return Prediction(
             labels=[LABELS[out.order[0][i]] for i in keep],
             confidences=[out.probs[0][i] for i in keep],
-            attention=[out.attention[0][i].reshape(side, side).numpy() for i in keep],
+            attention=[to_numpy(out.attention[0][i].reshape(side, side)) for i in keep],
+            image=image,
         )
 
-    def overlays(self, image: np.ndarray, prediction: Prediction, size: int = 256) -> list[np.ndarray]:
+    @staticmethod
+    def overlays(prediction: Prediction, size: int = 256) -> list[np.ndarray]:
         """One attention overlay per predicted label, on the image as the model saw it (squeezed to a square)."""
-        return [overlay(image, att, size) for att in prediction.attention]
+        return [overlay(prediction.image, att, size) for att in prediction.attention]
 
 
 def load_predictor(device: torch.device | str = "cpu") -> MultilabelPredictor:

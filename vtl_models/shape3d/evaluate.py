@@ -19,9 +19,11 @@ import trimesh
 from scipy import ndimage
 
 from vtl_models.hub import has_card, read_card
+from vtl_models.images import to_tensor
 from vtl_models.render import Light, Renderer
 from vtl_models.shape3d.data import DATA_DIR, IMAGE_SIZE, RENDER_SIZE, ViewBatch, camera_for, downsample, render_split
-from vtl_models.shape3d.model import ShapeNet3D, azimuth_error, load_model, to_input
+from vtl_models.shape3d.model import ShapeNet3D, azimuth_error
+from vtl_models.shape3d.predictor import load_model
 from vtl_models.shape3d.shapes import CATEGORIES, EXTENT, GRID
 
 log = logging.getLogger("vtl.shape3d.eval")
@@ -35,15 +37,16 @@ OOD_UPRIGHT = {"parasaurolophus": ("z", 135.0)}  # the scan is stored lying on i
 OOD_TURNS = 24  # the real meshes have no canonical front: IoU is the best over this many turns about y
 OOD_VIEWS = 12
 POSE_TOLERANCE = 30.0
+MASK_THRESHOLD = 0.5  # a silhouette pixel is in when its probability passes one half (no fitted threshold)
 
 
 @torch.inference_mode()
-def predict(model: ShapeNet3D, images: np.ndarray, batch: int = 100) -> dict[str, np.ndarray]:
+def predict(model: ShapeNet3D, card_input: dict, images: np.ndarray, batch: int = 100) -> dict[str, np.ndarray]:
     """Run the model over uint8 views; numpy outputs (voxel probabilities, azimuth degrees, elevation, latent)."""
     outs: dict[str, list] = {"voxels": [], "azimuth": [], "elevation": [], "latent": [], "mask": []}
     width = 360.0 / model.config.azimuth_bins
     for start in range(0, len(images), batch):
-        out = model(to_input(images[start : start + batch]))
+        out = model(to_tensor(images[start : start + batch], card_input))
         outs["voxels"].append(torch.sigmoid(out["voxel_logits"]).numpy())
         outs["azimuth"].append(out["azimuth_logits"].argmax(1).numpy() * width)
         outs["elevation"].append(out["elevation"].numpy())
@@ -117,7 +120,7 @@ def voxelize_surface(mesh: trimesh.Trimesh) -> np.ndarray:
     return ndimage.binary_fill_holes(grid)
 
 
-def ood_iou(model: ShapeNet3D, renderer: Renderer, threshold: float = 0.5) -> dict[str, float | None]:
+def ood_iou(model: ShapeNet3D, card_input: dict, renderer: Renderer, threshold: float) -> dict[str, float | None]:
     """Mean IoU over OOD_VIEWS renders of each opencv-doc mesh; None when the package is not installed."""
     result: dict[str, float | None] = {}
     rng = np.random.default_rng(123)
@@ -134,7 +137,7 @@ def ood_iou(model: ShapeNet3D, renderer: Renderer, threshold: float = 0.5) -> di
             colour = rng.uniform(0.3, 0.9, 3)
             rgb, _ = renderer.render(mesh.vertices, mesh.faces, colour, camera, Light(), rng.integers(0, 256, 3))
             images.append(np.clip(downsample(rgb.astype(np.float32), IMAGE_SIZE) + 0.5, 0, 255).astype(np.uint8))
-        pred = predict(model, np.stack(images))["voxels"]
+        pred = predict(model, card_input, np.stack(images))["voxels"]
         best = np.zeros(len(pred))
         for turn in range(OOD_TURNS):  # turn the prediction about y (axes z, x of the [z, y, x] grid)
             turned = ndimage.rotate(pred, 360.0 * turn / OOD_TURNS, axes=(1, 3), reshape=False, order=1) > threshold
@@ -151,9 +154,9 @@ def run(name: str = "default") -> dict:
     model, card = load_model(name)
     renderer = Renderer(RENDER_SIZE, samples=4)
     test = render_split("test", N_TEST_SHAPES, 1, renderer=renderer)
-    out = predict(model, test.images)
+    out = predict(model, card.raw["input"], test.images)
     true = test.voxels[test.shape_index]
-    threshold = float(card.raw.get("threshold", 0.5))  # fitted on validation views by train.calibrate_threshold
+    threshold = float(card.raw["threshold"])  # fitted on validation views by train.calibrate_threshold
     ious = voxel_iou(out["voxels"] > threshold, true)
     metrics = per_category(ious, test.category)
     error = azimuth_error(
@@ -164,25 +167,25 @@ def run(name: str = "default") -> dict:
     metrics["n_pose"] = int(has_azimuth.sum())
     metrics["elevation_mae_deg"] = round(float(np.abs(out["elevation"] - test.elevation).mean()), 2)
     mask_true = test.masks > 127
-    mask_pred = out["mask"] > 0.5
+    mask_pred = out["mask"] > MASK_THRESHOLD
     metrics["mask_iou"] = round(
         float(((mask_true & mask_pred).sum((1, 2)) / np.maximum((mask_true | mask_pred).sum((1, 2)), 1)).mean()), 4
     )
     for other in ("semi", "sup10"):
         if has_card("shape3d", other):
             other_model, other_card = load_model(other)
-            other_threshold = float(other_card.raw.get("threshold", 0.5))
-            other_ious = voxel_iou(predict(other_model, test.images)["voxels"] > other_threshold, true)
+            other_out = predict(other_model, other_card.raw["input"], test.images)
+            other_ious = voxel_iou(other_out["voxels"] > float(other_card.raw["threshold"]), true)
             metrics[f"{other}_iou"] = per_category(other_ious, test.category)["mean_iou"]
         else:
             metrics[f"{other}_iou"] = None
-    metrics.update(ood_iou(model, renderer, threshold))
+    metrics.update(ood_iou(model, card.raw["input"], renderer, threshold))
     log.info("baselines")
     reference = reference_views()
     baselines = {
         "category_mean_shape": per_category(voxel_iou(category_mean_baseline(reference, test), true), test.category)
     }
-    ref_latent = predict(model, reference.images)["latent"]
+    ref_latent = predict(model, card.raw["input"], reference.images)["latent"]
     nearest = np.argmax(out["latent"] @ ref_latent.T, axis=1)
     baselines["nearest_neighbour"] = per_category(voxel_iou(reference.voxels[nearest], true), test.category)
     renderer.release()
@@ -202,7 +205,7 @@ def run(name: str = "default") -> dict:
             "trained_on": card.raw.get("trained_on"),
             "thresholds": "occupancy thresholds fitted per model on validation views: "
             + ", ".join(
-                f"{n} {read_card('shape3d', n).raw.get('threshold', 0.5)}"
+                f"{n} {read_card('shape3d', n).raw['threshold']}"
                 for n in ("default", "semi", "sup10")
                 if has_card("shape3d", n)
             ),

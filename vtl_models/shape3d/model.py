@@ -10,12 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-
-from vtl_models.hub import load_weights
 
 
 @dataclass
@@ -197,17 +194,3 @@ def azimuth_error(predicted: torch.Tensor, true: torch.Tensor, symmetry: torch.T
     period = torch.where(symmetry > 0, 360.0 / symmetry.clamp(min=1), torch.full_like(true, float("nan")))
     diff = torch.remainder(predicted - true, period)
     return torch.minimum(diff, period - diff)
-
-
-def to_input(images: np.ndarray) -> torch.Tensor:
-    """uint8 (B, S, S, 3) -> float (B, 3, S, S) in [-1, 1] (the normalisation the card records)."""
-    return torch.from_numpy(np.array(images, copy=True)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-
-
-def load_model(name: str = "default") -> tuple[ShapeNet3D, object]:
-    """The model of weights/shape3d/<name> in eval mode, and its card."""
-    state, card = load_weights("shape3d", name)
-    config = ShapeNetConfig(**{**card.config, "voxel_channels": tuple(card.config["voxel_channels"])})
-    model = ShapeNet3D(config, pretrained=False)
-    model.load_state_dict(state)
-    return model.eval(), card

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -12,21 +10,21 @@ import trimesh
 from scipy import ndimage
 from skimage import measure
 
-from vtl_models.common import InvalidInput
-from vtl_models.images import resize, to_rgb
+from vtl_models.common import InvalidInput, to_numpy
+from vtl_models.hub import ModelCard
+from vtl_models.hub import load_model as load_from_card
+from vtl_models.images import resize, to_rgb, to_tensor
 from vtl_models.render import Camera
-from vtl_models.shape3d.model import load_model, to_input
+from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig
 
 OBJECT_FILL = 0.66  # typical side of the object's box / image side in the training renders
 
 
 @dataclass
 class Shape3DResult:
-    """What the tab shows: files, silhouette, pose and the model input."""
+    """What the tab shows: the mesh, silhouette, pose and the model input."""
 
-    glb: Path
-    obj: Path
-    stl: Path
+    mesh: trimesh.Trimesh  # vertex-coloured, watertight where the grid allows; export it with mesh.export(path)
     silhouette: np.ndarray  # (S, S, 3) uint8: the model input with the predicted mask tinted
     azimuth: float
     elevation: float
@@ -106,16 +104,25 @@ def colour_from_image(mesh: trimesh.Trimesh, image: np.ndarray, azimuth: float, 
     return np.c_[rgb, np.full(len(rgb), 255, np.uint8)]
 
 
+def build(card: ModelCard) -> ShapeNet3D:
+    """The network a shape3d card describes (untrained: `load_model` fills it)."""
+    config = ShapeNetConfig(**{**card.config, "voxel_channels": tuple(card.config["voxel_channels"])})
+    return ShapeNet3D(config, pretrained=False)  # every weight comes from the card's file
+
+
+def load_model(name: str = "default", device: torch.device | str = "cpu") -> tuple[ShapeNet3D, ModelCard]:
+    """The model of weights/shape3d/<name> on `device` in eval mode, and its card."""
+    return load_from_card("shape3d", name, build, device)
+
+
 class Shape3DPredictor:
     """The trained model with pre- and post-processing; thread-safe for inference."""
 
     def __init__(self, device: torch.device | str = "cpu", name: str = "default"):
-        self.model, self.card = load_model(name)
         self.device = torch.device(device)
-        self.model.to(self.device)
+        self.model, self.card = load_model(name, self.device)
         self.size = self.model.config.image_size
-        self.threshold = float(self.card.raw.get("threshold", 0.5))  # fitted on validation views
-        self.out_dir = Path(tempfile.mkdtemp(prefix="vtl-shape3d-"))
+        self.threshold = float(self.card.raw["threshold"])  # fitted on validation views
 
     @torch.inference_mode()
     def predict(
@@ -130,25 +137,18 @@ class Shape3DPredictor:
         rgb = to_rgb(image)
         crop, removed = frame_object(rgb, remove_background)
         small = resize(crop, self.size)
-        out = self.model(to_input(small[None]).to(self.device))
-        voxels = torch.sigmoid(out["voxel_logits"])[0].cpu().numpy()
-        probs = torch.softmax(out["azimuth_logits"][0], 0).cpu().numpy()
+        out = self.model(to_tensor(small, self.card.raw["input"], self.device))
+        voxels = to_numpy(torch.sigmoid(out["voxel_logits"])[0])
+        probs = to_numpy(torch.softmax(out["azimuth_logits"][0], 0))
         width = 360.0 / len(probs)
         azimuth, elevation = float(probs.argmax() * width), float(out["elevation"][0])
-        mask = torch.sigmoid(out["mask_logits"])[0].cpu().numpy()
+        mask = to_numpy(torch.sigmoid(out["mask_logits"])[0])
         mesh = grid_to_mesh(voxels, threshold, smoothing)
         mesh.visual = trimesh.visual.ColorVisuals(
             mesh, vertex_colors=colour_from_image(mesh, small, azimuth, elevation)
         )
-        stem = self.out_dir / f"shape_{abs(hash((small.tobytes(), threshold, smoothing))) % 10**12}"
-        paths = {}
-        for ext in ("glb", "obj", "stl"):
-            paths[ext] = stem.with_suffix(f".{ext}")
-            mesh.export(paths[ext])
         return Shape3DResult(
-            glb=paths["glb"],
-            obj=paths["obj"],
-            stl=paths["stl"],
+            mesh=mesh,
             silhouette=silhouette_overlay(small, mask),
             azimuth=azimuth,
             elevation=elevation,

@@ -19,8 +19,9 @@ from torch.nn import functional as F
 from vtl_models.backbones import LICENCE
 from vtl_models.common import seed_everything
 from vtl_models.hub import load_weights, resumed_stages, save_weights, stage_fields
+from vtl_models.images import SIGNED, to_tensor
 from vtl_models.shape3d.data import CAMERA_DISTANCE, CAMERA_FOV, IMAGE_SIZE, ViewBatch, cached_split
-from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig, azimuth_targets, project_voxels, to_input
+from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig, azimuth_targets, project_voxels
 from vtl_models.shape3d.shapes import CATEGORIES
 
 log = logging.getLogger("vtl.shape3d.train")
@@ -63,7 +64,7 @@ def make_batch(
     azimuth[flip] = (360.0 - azimuth[flip]) % 360.0
     mask = torch.from_numpy(masks).float() / 255.0
     return {
-        "images": to_input(images),
+        "images": to_tensor(images, SIGNED),
         "masks": mask,
         "masks_small": F.adaptive_avg_pool2d(mask[:, None], PROJECTION_SIZE)[:, 0],
         "voxels": torch.from_numpy(voxels).float(),
@@ -111,7 +112,7 @@ def evaluate_iou(model: ShapeNet3D, data: ViewBatch, limit: int = 300) -> float:
     with torch.inference_mode():
         for start in range(0, min(limit, len(data.images)), 100):
             index = np.arange(start, min(start + 100, limit, len(data.images)))
-            pred = torch.sigmoid(model(to_input(data.images[index]))["voxel_logits"]) > 0.5
+            pred = torch.sigmoid(model(to_tensor(data.images[index], SIGNED))["voxel_logits"]) > 0.5
             true = torch.from_numpy(data.voxels[data.shape_index[index]])
             ious += ((pred & true).sum((1, 2, 3)) / (pred | true).sum((1, 2, 3)).clamp(min=1)).tolist()
     model.train()
@@ -177,7 +178,7 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     )
     card = {
         "config": model.config.to_dict(),
-        "input": {"size": IMAGE_SIZE, "normalisation": "x / 127.5 - 1 (RGB uint8 -> [-1, 1])"},
+        "input": {"size": IMAGE_SIZE, **SIGNED},
         "labels": list(CATEGORIES),
         "camera": {"distance": CAMERA_DISTANCE, "fov": CAMERA_FOV, "elevation_range": [0, 40]},
         "training": {
@@ -222,11 +223,11 @@ def calibrate_threshold(name: str, val: ViewBatch | None = None) -> float:
     """
     from vtl_models.hub import update_card
     from vtl_models.shape3d.evaluate import predict, voxel_iou
-    from vtl_models.shape3d.model import load_model
+    from vtl_models.shape3d.predictor import load_model
 
     val = val if val is not None else cached_split("val", 300, 1)
-    model, _ = load_model(name)
-    probs = predict(model, val.images)["voxels"]
+    model, card = load_model(name)
+    probs = predict(model, card.raw["input"], val.images)["voxels"]
     true = val.voxels[val.shape_index]
     scores = {round(t, 2): float(voxel_iou(probs > t, true).mean()) for t in np.arange(0.2, 0.65, 0.05)}
     best = max(scores, key=scores.get)

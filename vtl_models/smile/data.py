@@ -87,4 +87,7 @@ def cached_split(domain: str, n: int, size: int, split: str = "train", chunk: in
 
 def to_float(images: np.ndarray) -> np.ndarray:
     """uint8 (N, H, W, 3) -> float32 (N, 3, H, W) in [-1, 1], the models' input."""
-    return (images.transpose(0, 3, 1, 2).astype(np.float32) / 127.5) - 1.0
+    from vtl_models.common import to_numpy
+    from vtl_models.images import SIGNED, to_tensor
+
+    return to_numpy(to_tensor(images, SIGNED))

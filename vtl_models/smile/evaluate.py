@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from vtl_models.smile.data import PRESERVED, make_batch, to_float
 from vtl_models.smile.evaluator import load_evaluator, predict
-from vtl_models.smile.model import CDRD, CDRDConfig, Discriminator
+from vtl_models.smile.model import CDRDConfig, Discriminator
 
 log = logging.getLogger("vtl.smile.eval")
 N_TEST = 1000  # per domain
@@ -83,15 +83,12 @@ def _smile_accuracy(net: Discriminator, x: torch.Tensor, domain: int, smile: np.
 @torch.no_grad()
 def run(name: str = "default") -> dict:
     """Evaluate weights/smile/<name> on regenerated test faces; returns the eval contract dict."""
-    from vtl_models.hub import load_weights
+    from vtl_models.smile.predictor import load_model
 
     start = time.time()
     torch.set_num_threads(2)
-    state, card = load_weights("smile", name)
-    cfg = CDRDConfig(**card.config)
-    model = CDRD(cfg)
-    model.load_state_dict(state)
-    model.eval()
+    model, card = load_model(name)
+    cfg = model.cfg
     judge = load_evaluator()
     real = {d: faces(d, N_TEST, cfg.size) for d in DOMAINS}
     reference = {d: faces(d, N_TEST, cfg.size, "val") for d in DOMAINS}  # a second real sample: the realism floor

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vtl_models.images import SIGNED
 from vtl_models.smile.data import FACTOR_CLASSES, cached_split, to_float
 
 log = logging.getLogger("vtl.smile.evaluator")
@@ -60,12 +61,9 @@ def predict(model: Evaluator, images: torch.Tensor, batch: int = 500) -> tuple[n
 
 def load_evaluator() -> Evaluator:
     """The committed evaluator weights."""
-    from vtl_models.hub import load_weights
+    from vtl_models.hub import load_model
 
-    state, card = load_weights("smile", "evaluator")
-    model = Evaluator(card.config.get("width", 32))
-    model.load_state_dict(state)
-    return model.eval()
+    return load_model("smile", "evaluator", lambda card: Evaluator(card.config["width"]))[0]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -113,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
 
     card = {
         "config": {"width": 32, "heads": {k: FACTOR_CLASSES[k] for k in HEADS}, "features": FEATURES},
-        "input": {"size": args.size, "normalisation": "x / 127.5 - 1 (RGB)"},
+        "input": {"size": args.size, **SIGNED},
         "labels": list(HEADS),
         "training": {
             "command": "python -m vtl_models.smile.evaluator " + " ".join(argv or []),

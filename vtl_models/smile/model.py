@@ -168,7 +168,8 @@ class CDRD(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, smile: torch.Tensor, seed: int) -> torch.Tensor:
         """Faces from seeded latents in both domains: (n, 2, 3, size, size) with [:, 0] photo, [:, 1] cartoon."""
-        z = torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(seed))
+        # drawn on the CPU so a seed gives the same faces on every device, then moved beside the model
+        z = torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(seed)).to(smile.device)
         h = self.generator.shared_features(z, attribute_code(smile))
         return torch.stack([self.generator.render(h, d) for d in range(N_DOMAINS)], 1)
 

@@ -14,7 +14,9 @@ import numpy as np
 import torch
 
 from vtl_models.common import InvalidInput
-from vtl_models.images import center_square, to_rgb
+from vtl_models.hub import ModelCard
+from vtl_models.hub import load_model as load_from_card
+from vtl_models.images import center_square, to_image, to_rgb, to_tensor
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
 
 DOMAINS = ("photo", "cartoon")
@@ -79,15 +81,13 @@ def upscale(image: np.ndarray, side: int = DISPLAY) -> np.ndarray:
     return cv2.resize(image, (side, side), interpolation=cv2.INTER_CUBIC)
 
 
-def _to_uint8(batch: torch.Tensor) -> np.ndarray:
-    return ((batch.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
-
-
 class SmilePredictor:
     """CDRD with its committed weights; every method returns uint8 RGB arrays."""
 
-    def __init__(self, model: CDRD, card, device: torch.device):
-        self.model, self.card, self.device = model.to(device).eval(), card, device
+    def __init__(self, model: CDRD, card: ModelCard):
+        self.model, self.card = model, card
+        self.device = next(model.parameters()).device
+        self.input = card.raw["input"]  # size and normalisation the model was trained with
         self.size = model.cfg.size
         self.cascade = _cascade()
 
@@ -99,8 +99,7 @@ class SmilePredictor:
             domain = guess_domain(crop.square)
         if domain not in DOMAINS:
             raise InvalidInput(f"domain must be one of auto, {', '.join(DOMAINS)}; got {domain!r}")
-        x = torch.from_numpy(crop.image).permute(2, 0, 1).float().div(127.5).sub(1).unsqueeze(0)
-        return x.to(self.device), DOMAINS.index(domain), crop
+        return to_tensor(crop.image, self.input, self.device), DOMAINS.index(domain), crop
 
     @torch.inference_mode()
     def transfer(self, image, strength: float = 1.0, domain: str = "auto") -> dict:
@@ -110,8 +109,8 @@ class SmilePredictor:
         x, d, crop = self.prepare(image, domain)
         smiles = torch.tensor([0.0, 1.0, float(strength)], device=self.device)
         out = self.model.translate(x.expand(3, -1, -1, -1), d, smiles)  # (3 smiles, 2 domains, 3, S, S)
-        faces = {(dom, s): upscale(_to_uint8(out[i, j : j + 1])[0]) for j, dom in enumerate(DOMAINS) for i, s in
-                 enumerate(("off", "on", "slider"))}  # fmt: skip
+        faces = {(dom, s): upscale(to_image(out[i, j : j + 1], self.input)[0]) for j, dom in enumerate(DOMAINS)
+                 for i, s in enumerate(("off", "on", "slider"))}  # fmt: skip
         grid = np.concatenate(
             [np.concatenate([faces[(dom, "off")], faces[(dom, "on")]], 1) for dom in DOMAINS], 0
         )  # rows: photo, cartoon; columns: smile off, on
@@ -132,21 +131,27 @@ class SmilePredictor:
         n = int(min(max(n, 1), MAX_SAMPLES))
         columns = []
         for s in (0.0, 1.0):
-            columns.append(self.model.sample(n, torch.full((n,), s), seed=int(seed) % 2**31))
+            smile = torch.full((n,), s, device=self.device)
+            columns.append(self.model.sample(n, smile, seed=int(seed) % 2**31))
         # rows: photo off, photo on, cartoon off, cartoon on
-        rows = [_to_uint8(columns[s][:, dom]) for dom in (0, 1) for s in (0, 1)]
+        rows = [to_image(columns[s][:, dom], self.input) for dom in (0, 1) for s in (0, 1)]
         side = DISPLAY // 2
         return np.concatenate([np.concatenate([upscale(f, side) for f in row], 1) for row in rows], 0)
 
 
-def load_predictor(device: torch.device | None = None, name: str = "default") -> SmilePredictor:
-    """Build the predictor from weights/smile/<name> (sha256-checked)."""
-    from vtl_models.hub import load_weights
+def build(card: ModelCard) -> CDRD:
+    """The network a smile card describes (untrained: `load_model` fills it)."""
+    return CDRD(CDRDConfig(**card.config))
 
-    state, card = load_weights("smile", name)
-    model = CDRD(CDRDConfig(**card.config))
-    model.load_state_dict(state)
-    return SmilePredictor(model, card, device or torch.device("cpu"))
+
+def load_model(name: str = "default", device: torch.device | str = "cpu") -> tuple[CDRD, ModelCard]:
+    """The model of weights/smile/<name> on `device` in eval mode, and its card."""
+    return load_from_card("smile", name, build, device)
+
+
+def load_predictor(device: torch.device | str = "cpu", name: str = "default") -> SmilePredictor:
+    """Build the predictor from weights/smile/<name> (sha256-checked)."""
+    return SmilePredictor(*load_model(name, device))
 
 
 __all__ = ["SmilePredictor", "load_predictor", "crop_face", "guess_domain", "attribute_code"]

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from vtl_models.common import seed_everything
 from vtl_models.hub import has_card, load_weights, resumed_stages, save_weights, stage_fields
+from vtl_models.images import SIGNED, to_image, to_tensor
 from vtl_models.smile.data import cached_split, paired_batch, to_float
 from vtl_models.smile.evaluator import load_evaluator, predict
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
@@ -163,7 +164,7 @@ def sample_grid(model: CDRD, generator, path: Path, size: int) -> None:
     model.generator = saved
     model.train()
     grid = torch.cat([torch.cat(list(r), 2) for r in rows], 1)
-    array = ((grid.permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).byte().numpy()
+    array = to_image(grid[None], SIGNED)[0]
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(array).resize((array.shape[1] * 2, array.shape[0] * 2), Image.Resampling.NEAREST).save(path)
 
@@ -172,7 +173,7 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
     """Model card fields (hub.save_weights fills file, sha256 and size); `earlier`: the training stages resumed from."""
     return {
         "config": cfg.to_dict(),
-        "input": {"size": cfg.size, "normalisation": "x / 127.5 - 1 (RGB)", "domains": ["photo", "cartoon"]},
+        "input": {"size": cfg.size, **SIGNED, "domains": ["photo", "cartoon"]},
         "labels": ["no_smile", "smile"],
         "training": {
             **stage_fields(earlier, "python -m vtl_models train smile " + " ".join(argv), seconds, steps),
@@ -259,8 +260,7 @@ def main(argv: list[str]) -> None:
     bar = tqdm(total=args.steps, file=sys.stderr, mininterval=10)
     while step - first < args.steps and time.time() - start < args.minutes * 60 and not stop:
         i, j = rng.integers(0, len(xs_all), args.batch), rng.integers(0, len(xt_all), args.batch)
-        xs = xs_all[i].permute(0, 3, 1, 2).float() / 127.5 - 1
-        xt = xt_all[j].permute(0, 3, 1, 2).float() / 127.5 - 1
+        xs, xt = to_tensor(xs_all[i].numpy(), SIGNED), to_tensor(xt_all[j].numpy(), SIGNED)
         done = max((time.time() - start) / (args.minutes * 60), (step - first) / args.steps)
         for group in (*opt_d.param_groups, *opt_g.param_groups):
             group["lr"] = args.lr * lr_scale(done, args.decay)

@@ -1,0 +1,1 @@
+"""Latency, load and memory measurements of the served app."""

@@ -1,0 +1,173 @@
+"""Every tab declared once: its task id, title, endpoint, example call, paper setting and the bars its issue set.
+
+app.py, the report, the tests and the benchmark read this list; a tab's "trained on" text comes from its card.
+A new tab is one entry here, a `demos/<task>.py` with `create_demo()` and a `vtl_models/<task>/predictor.py` with
+`load_predictor(device)`; app.py shows it in full once `weights/<task>/default.json` exists, else a placeholder.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "demos" / "examples"
+OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """metric OP reference, where the reference is a fixed value, a baseline's same metric or another metric."""
+
+    metric: str
+    op: str
+    value: float | None = None
+    baseline: str | None = None
+    other: str | None = None
+    margin: float = 0.0
+
+    def reference(self, report: dict) -> float | None:
+        """The figure the metric is compared with in `report` (None if the report lacks it)."""
+        if self.value is not None:
+            return self.value
+        source = report["metrics"] if self.other else report.get("baselines", {}).get(self.baseline, {})
+        found = source.get(self.other or self.metric)
+        return None if found is None else found + self.margin
+
+    def describe(self) -> str:
+        """The bar as a reader says it, e.g. `mAP >= cnn_bce + 0.05`."""
+        ref = f"{self.value:g}" if self.value is not None else (self.other or f"{self.baseline}")
+        return f"{self.metric} {self.op} {ref}" + (f" + {self.margin:g}" if self.margin else "")
+
+
+@dataclass(frozen=True)
+class Tab:
+    """One tab of the app.
+
+    Attributes:
+        task: the id used by weights/<task>/, vtl_models/<task>/, demos/<task>.py.
+        title: the tab's label.
+        api_name: the main event's endpoint name (gradio_client: `/<api_name>`).
+        summary: one sentence: what a visitor gives and gets (also the placeholder's text).
+        paper_setting: the paper's data and scale, beside which the small model here is shown.
+        example: the arguments of one call of the main endpoint (tests and benchmarks time it); a str naming a file
+            under demos/examples/ is sent as a file.
+        bars: what the task's issue asked the default weights to reach.
+    """
+
+    task: str
+    title: str
+    api_name: str
+    summary: str
+    paper_setting: str
+    example: tuple = ()
+    bars: tuple[Bar, ...] = ()
+
+    def example_args(self) -> list:
+        """`example` with file names made absolute paths (Path objects: the caller wraps them for upload)."""
+        return [EXAMPLES / a if isinstance(a, str) and (EXAMPLES / a).is_file() else a for a in self.example]
+
+
+TABS: tuple[Tab, ...] = (
+    Tab(
+        "smile",
+        "Smile transfer",
+        "smile_transfer",
+        "Give a face (photo or cartoon); get it in the other domain, with the smile added or removed.",
+        "CelebA photos (labeled attributes) -> cartoon faces (unlabeled), 64x64, attributes such as smile, glasses "
+        "and hair colour; generator, discriminator and encoders trained jointly on a GPU.",
+        example=("smile/photo_0.png", 1.0, "auto"),
+        bars=(
+            Bar("realism_1nn_photo", "<=", 0.85),
+            Bar("realism_1nn_cartoon", "<=", 0.85),
+            Bar("attr_control_acc_photo", ">=", 0.85),
+            Bar("attr_control_acc_cartoon", ">=", 0.85),
+            Bar("target_attr_acc", ">=", 0.75),
+            Bar("target_attr_acc", ">=", baseline="source_only", margin=0.10),
+            Bar("factor_preservation", ">=", 0.75),
+        ),
+    ),
+    Tab(
+        "multilabel",
+        "Labels + attention",
+        "multilabel",
+        "Give an image; get every label present, in the order the model emitted them, with one attention map each.",
+        "Chen et al. (AAAI 2018): ResNet-152 features, LSTM with visual attention, order-free training and beam "
+        "search on NUS-WIDE (81 labels) and MS-COCO (80 labels). Here: the frozen ImageNet EfficientNet-Lite0, "
+        "18 scene labels.",
+        example=("multilabel/scene_lake.png", 1, 0.0),
+        bars=(
+            Bar("mAP", ">=", 0.85),
+            *(Bar(m, ">=", baseline=b) for m in ("CF1", "OF1") for b in ("cnn_bce", "cnn_rnn_fixed_order")),
+            Bar("pointing_acc", ">=", 0.85),
+            Bar("pointing_acc", ">=", baseline="cnn_bce"),
+        ),
+    ),
+    Tab(
+        "zeroshot",
+        "Zero-shot labels",
+        "zeroshot",
+        "Give an image and any label names, even ones never trained; get scores and the knowledge-graph edges "
+        "behind them.",
+        "Lee et al. (CVPR 2018): VGG-16 features, GloVe label vectors and a gated graph network over WordNet "
+        "relations on NUS-WIDE (925 seen / 81 unseen labels) and MS-COCO.",
+        bars=(
+            Bar("ZSL_mAP", ">=", baseline="embedding_only", margin=0.05),
+            Bar("GZSL_mAP", ">=", baseline="embedding_only"),
+            Bar("ML_mAP", ">=", 0.80),
+            Bar("real_photo_mAP", ">=", 0.80),
+        ),
+    ),
+    Tab(
+        "reid",
+        "Person search",
+        "person_search",
+        "Pick a person seen by one camera; get the best matches from the other cameras.",
+        "Li et al. (CVPRW 2018): ResNet-50 trunk, source Market-1501 / DukeMTMC-reID (labeled) adapted to the "
+        "other (unlabeled), 256x128 crops.",
+        bars=(
+            Bar("rank1", ">=", baseline="source_only", margin=0.05),
+            Bar("mAP", ">=", baseline="source_only", margin=0.05),
+        ),
+    ),
+    Tab(
+        "shape3d",
+        "Image to 3D",
+        "shape3d",
+        "Give one image of an object; get a 3D mesh in a viewer, its pose and silhouette, and mesh downloads.",
+        "ShapeNet (13 categories, 24 rendered views per object at 137 px), 32^3 voxel grids; semi-supervised with "
+        "3D labels on part of the objects and 2D masks on the rest, pose predicted from the image.",
+        example=("shape3d/01_chair.png", True, None, 0.5),
+        bars=(
+            Bar("mean_iou", ">=", baseline="nearest_neighbour", margin=0.05),
+            Bar("semi_iou", ">", other="sup10_iou"),
+            Bar("pose_acc", ">=", 0.80),
+        ),
+    ),
+    Tab(
+        "video",
+        "Video completion",
+        "video_completion",
+        "Give a few anchor frames; get the whole sequence as a GIF, several samples.",
+        "'Completing videos from a deep glimpse': Shape Motion, KTH and MUG at 64x64; interpolation from frames 1 "
+        "and 8, prediction of 16 frames from 1-6; a VAE, a recurrent generator and frame + video discriminators.",
+        bars=(
+            Bar("interp_psnr_best5", ">=", baseline="linear_blend", margin=1.0),
+            Bar("interp_psnr_best5", ">=", baseline="dis_flow", margin=1.0),
+            Bar("pred_psnr_best5", ">=", baseline="repeat_last", margin=1.0),
+            Bar("anchor_psnr", ">=", 30.0),
+            Bar("diversity", ">", 0.0),
+            Bar("real_interp_psnr", ">=", baseline="linear_blend"),
+        ),
+    ),
+)
+TASKS: tuple[str, ...] = tuple(tab.task for tab in TABS)
+
+
+def tab(task: str) -> Tab:
+    """The tab of `task`; KeyError listing the valid ids otherwise."""
+    for entry in TABS:
+        if entry.task == task:
+            return entry
+    raise KeyError(f"unknown task {task!r}; valid tasks: {', '.join(TASKS)}")
