@@ -1,0 +1,156 @@
+"""Inference API of the Person search tab: a query person (crop or whole frame) -> ranked gallery matches.
+
+The gallery (demos/examples/reid/gallery.jpg + .npz: 1,000 crops of target A's demo identities + vtest.avi
+tracklet crops) is embedded once; its features are cached in a file keyed by the weights' sha256, so a search is one matrix product.
+Past a million crops the matrix product would move to a vector index (faiss IndexFlatIP, then IVF-PQ) over the same
+L2-normalised features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vtl_models.common import InvalidInput, to_numpy
+from vtl_models.hub import ModelCard, load_model, read_card
+from vtl_models.images import fit_longest_side, resize, to_rgb
+from vtl_models.reid.data import HEIGHT, WIDTH
+from vtl_models.reid.gallery import load_gallery
+from vtl_models.reid.model import ARN, ARNConfig, SharedEmbedder, Trunk
+
+CACHE = Path(__file__).resolve().parents[2] / "data" / "reid" / "gallery_features"
+MAX_TOP_K = 50
+MAX_PEOPLE = 12
+
+
+def build_encoder(card: ModelCard) -> SharedEmbedder:
+    """The module a card's weights fill: the whole ARN, or a baseline's shared encoder alone."""
+    cfg = ARNConfig(**{**card.config, "pretrained": False})
+    return ARN(cfg) if card.raw.get("method", "arn") == "arn" else SharedEmbedder(cfg)
+
+
+def load_encoder(name: str = "default", device: torch.device | str = "cpu") -> SharedEmbedder:
+    """An ARN (or a baseline's shared encoder) rebuilt from its card and sha256-checked weights."""
+    return load_model("reid", name, build_encoder, device)[0]
+
+
+def is_person_crop(image: np.ndarray) -> bool:
+    """A tall, small image is taken as a person crop; anything else as a camera frame to detect people in."""
+    h, w = image.shape[:2]
+    return 1.4 <= h / w <= 4.0 and h <= 600
+
+
+@dataclass
+class Match:
+    """One gallery item in the ranking."""
+
+    index: int
+    score: float  # cosine similarity of shared features
+    camera: str
+    identity: int | None  # known for the procedural gallery and vtest tracklets (pseudo-identity)
+    crop: np.ndarray
+
+
+@dataclass
+class SearchResult:
+    """The query actually searched, the people found in a frame (if one was given) and the top matches."""
+
+    query: np.ndarray
+    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int64))
+    person: int | None = None  # which detected box was the query (0-based)
+    matches: list[Match] = field(default_factory=list)
+
+
+class ReidPredictor:
+    """Frozen trunk + ARN shared encoder; gallery features held in memory."""
+
+    def __init__(self, device: torch.device | str = "cpu", name: str = "default"):
+        self.device = torch.device(device)
+        self.trunk = Trunk().to(self.device)
+        self.model = load_encoder(name, self.device)
+        self.sha256 = read_card("reid", name).sha256
+        gallery = load_gallery()
+        self.crops, self.identities, self.cameras = gallery["crops"], gallery["identity"], gallery["camera"]
+        self.camera_names = gallery["camera_names"]
+        self.gallery = torch.from_numpy(self._gallery_features()).to(self.device)
+
+    def _gallery_features(self) -> np.ndarray:
+        path = CACHE / f"{self.sha256[:16]}.npy"
+        if path.exists():
+            return np.load(path)
+        features = np.concatenate([self.embed(self.crops[i : i + 256]) for i in range(0, len(self.crops), 256)])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp.npy")
+        np.save(partial, features)
+        partial.replace(path)
+        return features
+
+    @torch.inference_mode()
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        """uint8 crops (N, 128, 64, 3) -> L2-normalised shared features (N, D)."""
+        x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device).permute(0, 3, 1, 2).float() / 255.0
+        return to_numpy(self.model.embed(self.trunk((x - 0.5) / 0.5)))
+
+    def detect(self, frame: np.ndarray) -> np.ndarray:
+        """People in a frame, as x, y, w, h boxes (at most MAX_PEOPLE, most confident first)."""
+        from vtl_models.reid.real import detect_people
+
+        return detect_people(frame)[:MAX_PEOPLE]
+
+    @torch.inference_mode()
+    def predict(
+        self, image, person: int = 1, top_k: int = 10, exclude_camera: int | None = None, mode: str = "auto"
+    ) -> SearchResult:
+        """Search the gallery for the person in `image`.
+
+        Args:
+            image: a person crop or a whole camera frame (anything `to_rgb` reads).
+            person: in a frame, which detected person (1-based, most confident first) is the query.
+            top_k: how many matches to return (at most MAX_TOP_K).
+            exclude_camera: a gallery camera index to leave out (the query's own camera).
+            mode: "auto" (tall small images are crops, others frames), "crop" or "frame".
+        """
+        rgb = fit_longest_side(to_rgb(image), 1280)
+        result = SearchResult(query=rgb)
+        if mode == "frame" or (mode == "auto" and not is_person_crop(rgb)):
+            from vtl_models.reid.real import crop
+
+            result.boxes = self.detect(rgb)
+            if len(result.boxes) == 0:
+                raise InvalidInput(
+                    "no person found in this image: give a crop of one standing person (taller than wide), "
+                    "or a camera frame where people are at least ~100 pixels tall"
+                )
+            if not 1 <= int(person) <= len(result.boxes):
+                raise InvalidInput(f"person {person} does not exist: {len(result.boxes)} people were found")
+            result.person = int(person) - 1
+            result.query = crop(rgb, result.boxes[result.person])
+        else:
+            result.query = resize(rgb, (WIDTH, HEIGHT))
+        feature = torch.from_numpy(self.embed(result.query[None])).to(self.device)
+        scores = to_numpy(self.gallery @ feature[0])  # one matrix product over the whole gallery
+        if exclude_camera is not None:
+            scores = np.where(self.cameras == int(exclude_camera), -np.inf, scores)
+        k = int(np.clip(top_k, 1, MAX_TOP_K))
+        for i in np.argsort(-scores, kind="stable")[:k]:
+            if not np.isfinite(scores[i]):
+                break
+            identity = int(self.identities[i])
+            result.matches.append(
+                Match(
+                    int(i),
+                    float(scores[i]),
+                    self.camera_names[self.cameras[i]],
+                    identity if identity >= 0 else None,
+                    self.crops[i],
+                )
+            )
+        return result
+
+
+def load_predictor(device: torch.device | str = "cpu") -> ReidPredictor:
+    """Entry point used by demos.common.get_predictor."""
+    return ReidPredictor(device)
