@@ -1,0 +1,39 @@
+"""Scene data of mode 1: the multilabel tab's generator and frozen backbone (imported, not copied), pooled features."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vtl_models.multilabel.data import TEST_SEED, TRAIN_SEED, VAL_SEED, Backbone, cached_split, render_many
+
+N_TRAIN, N_VAL, N_TEST = 6000, 500, 1000
+__all__ = ["N_TEST", "N_TRAIN", "N_VAL", "TEST_SEED", "TRAIN_SEED", "VAL_SEED", "pool_maps", "scene_features"]
+
+
+def pool_maps(f16: torch.Tensor, f32: torch.Tensor) -> torch.Tensor:
+    """Backbone maps (B, 112, 14, 14), (B, 320, 7, 7) -> (B, 864): mean and max of each, fp32."""
+    f16, f32 = f16.float(), f32.float()
+    return torch.cat([f32.mean((2, 3)), f32.amax((2, 3)), f16.mean((2, 3)), f16.amax((2, 3))], 1)
+
+
+def cached_features(name: str, start: int, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pooled features and 0/1 labels of scenes [start, start+count) from the shared multilabel feature cache."""
+    split = cached_split(name, start, count)
+    feats = torch.cat([pool_maps(split["f16"][i : i + 500], split["f32"][i : i + 500]) for i in range(0, count, 500)])
+    return feats, split["labels"].float()
+
+
+@torch.inference_mode()
+def scene_features(backbone: Backbone, images: np.ndarray, batch: int = 50) -> torch.Tensor:
+    """uint8 scenes (N, H, W, 3) -> pooled features (N, 864)."""
+    out = []
+    for i in range(0, len(images), batch):
+        f16, f32 = backbone(torch.from_numpy(np.ascontiguousarray(images[i : i + batch])))
+        out.append(pool_maps(f16, f32))
+    return torch.cat(out)
+
+
+def test_scenes(count: int = N_TEST) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out test scenes (regenerated from their seeds, never cached): images and labels."""
+    return render_many(range(TEST_SEED, TEST_SEED + count), workers=2)

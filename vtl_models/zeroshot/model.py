@@ -1,0 +1,76 @@
+"""ML-ZSL (Lee et al., CVPR 2018): per-label beliefs from image + word vector, gated propagation on the label graph.
+
+    h_v^(0) = F_I(f(x), w_v)                                   initial belief of label v
+    a_v^(t) = sum_r sum_u A_r[v, u] W_r h_u^(t-1)              relation-specific messages
+    h_v^(t) = GRU(a_v^(t), h_v^(t-1))                          gated update (the GGNN)
+    o_v     = F_O(h_v^(T), h_v^(0))                            per-label logit
+
+Weights are shared over labels, so a label never trained on (an unseen node with its word vector and edges) is scored
+by the same networks. `gated=False` is the fixed-propagation ablation: h^(t) = h^(t-1) + sum_r c_r A_r h^(t-1) with
+fixed c (no W_r, no GRU).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+FIXED_RELATION_SIGN = (0.5, 0.5, 0.5, -0.5)  # hyponym_of, hypernym_of, positive, negative (fixed propagation)
+
+
+@dataclass
+class ZeroShotConfig:
+    feat_dim: int = 864  # pooled backbone features: mean + max of the stride-32 (320) and stride-16 (112) maps
+    word_dim: int = 50  # GloVe 6B 50-d
+    hidden: int = 64  # belief state per label node
+    steps: int = 3  # propagation steps T (0: no graph)
+    relations: int = 4
+    gated: bool = True  # False: fixed propagation, no learned messages or gates
+    dropout: float = 0.3
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class MLZSL(nn.Module):
+    """Image features (B, D) + label word vectors (K, W) + relation adjacency (R, K, K) -> logits (B, K)."""
+
+    def __init__(self, cfg: ZeroShotConfig):
+        super().__init__()
+        self.cfg = cfg
+        h = cfg.hidden
+        self.register_buffer("feat_mean", torch.zeros(cfg.feat_dim))
+        self.register_buffer("feat_std", torch.ones(cfg.feat_dim))
+        self.image = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(cfg.feat_dim, h), nn.ReLU())
+        self.word = nn.Linear(cfg.word_dim, h)
+        self.initial = nn.Sequential(nn.Linear(3 * h, h), nn.Tanh())  # F_I on [image, word, image * word]
+        self.messages = nn.ModuleList(nn.Linear(h, h, bias=False) for _ in range(cfg.relations))  # W_r
+        self.gru = nn.GRUCell(h, h)
+        self.output = nn.Sequential(nn.Linear(2 * h, h), nn.ReLU(), nn.Linear(h, 1))  # F_O on [h_T, h_0]
+
+    def initial_beliefs(self, feats: torch.Tensor, words: torch.Tensor) -> torch.Tensor:
+        """h^(0): (B, D), (K, W) -> (B, K, H)."""
+        image = self.image((feats - self.feat_mean) / self.feat_std)[:, None, :]  # B 1 H
+        word = self.word(words)[None].expand(len(feats), -1, -1)  # B K H
+        image = image.expand_as(word)
+        return self.initial(torch.cat([image, word, image * word], -1))
+
+    def propagate_beliefs(self, h0: torch.Tensor, adj: torch.Tensor, steps: int | None = None) -> list[torch.Tensor]:
+        """States h^(0..T) (each B, K, H) over row-normalised adjacency `adj` (R, K, K)."""
+        states, h = [h0], h0
+        batch, k, hidden = h0.shape
+        for _ in range(self.cfg.steps if steps is None else steps):
+            if self.cfg.gated:
+                a = sum(torch.einsum("vu,buh->bvh", adj[r], w(h)) for r, w in enumerate(self.messages))
+                h = self.gru(a.reshape(-1, hidden), h.reshape(-1, hidden)).reshape(batch, k, hidden)
+            else:
+                h = h + sum(c * torch.einsum("vu,buh->bvh", adj[r], h) for r, c in enumerate(FIXED_RELATION_SIGN))
+            states.append(h)
+        return states
+
+    def forward(self, feats: torch.Tensor, words: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        h0 = self.initial_beliefs(feats, words)
+        h = self.propagate_beliefs(h0, adj)[-1]
+        return self.output(torch.cat([h, h0], -1)).squeeze(-1)

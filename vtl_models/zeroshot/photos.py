@@ -1,0 +1,156 @@
+"""Mode 2, real photos: ImageNet-1k beliefs (whole image + crops) and stuff sources pushed through WordNet to any label.
+
+Seen labels are the 1,000 ImageNet synsets of EfficientNet-Lite0. A typed label (its WordNet senses, the most frequent
+weighted most) collects belief along these edges, each with a fixed weight (no real multi-label photos exist here to
+learn gates from):
+  hypernym     the label is an ancestor of the class: the class probabilities under it add up (softmax classes
+               are exclusive), max over views
+  part         the label is a part of the class or of one of its hypernyms ("wheel" of a wheeled vehicle)
+  context      a class that implies something else in the picture: a garment a person wearing it, a landscape
+               (alp, valley, seashore...) the sky above it, a shore the water beside it (CONTEXT_EDGES)
+  similar      positive correlation: a top class with Wu-Palmer similarity >= SIMILAR_WUP to the label
+  stuff        detector / colour nodes (stuff.py) with their own synsets, under the label
+  subordinate  a detector node a few hypernym steps above the label ("person" detected -> "man"), weight 0.5
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from vtl_models.backbones import efficientnet_lite0, imagenet_wordnet_ids, to_tensor
+from vtl_models.zeroshot.stuff import DETECTORS, STUFF_SENSES, colour_scores, people_scores
+from vtl_models.zeroshot.wordnet import WordNet
+
+CROP = 0.6  # crop side as a share of the shorter image side; 4 corner crops + 1 centre crop
+CROP_SIZE = 192  # px fed to the classifier for crops (the whole image gets 224)
+SENSE_DECAY = 0.25  # sense i of a label weighs 1 / (1 + SENSE_DECAY * i)
+EDGE_WEIGHT = {"hypernym": 1.0, "stuff": 1.0, "part": 0.8, "context": 0.6, "similar": 0.5, "subordinate": 0.5}
+SIMILAR_WUP, SIMILAR_TOP = 0.8, 20
+TOP_CLASSES = 10  # a view's belief in a hypernym is the mass of its top classes under it (not the long tail)
+SUBORDINATE_STEPS = 3
+# (classes under this synset) -> (imply this synset): (lemma, sense) pairs
+CONTEXT_EDGES = ((("clothing", 0), ("person", 0)), (("geological_formation", 0), ("sky", 0)))
+CONTEXT_EDGES += ((("shore", 0), ("body_of_water", 0)),)
+
+
+@dataclass
+class Evidence:
+    """One path of belief to a label: a source node, the edge kind, the WordNet path, the score it carried."""
+
+    label: str
+    source: str
+    edge: str
+    path: list[str]
+    score: float
+
+
+@dataclass
+class PhotoBeliefs:
+    """Per-view ImageNet probabilities (V, 1000) and the stuff-source scores of one photo."""
+
+    probs: np.ndarray
+    stuff: dict[str, float] = field(default_factory=dict)
+
+
+class PhotoGraph:
+    """The ImageNet classifier and the WordNet edges from its 1,000 classes to any noun."""
+
+    def __init__(self, wordnet: WordNet, device: torch.device | str = "cpu"):
+        self.wordnet = wordnet
+        self.device = torch.device(device)
+        self.classifier = efficientnet_lite0().to(self.device).eval()
+        self.classes = [wordnet.from_wnid(w) for w in imagenet_wordnet_ids()]
+        self.class_ancestors = [wordnet.ancestors(c) for c in self.classes]
+        self.class_parts = [self._part_closure(anc) for anc in self.class_ancestors]
+        self.context = []  # (classes mask, implied synset)
+        for (lemma, sense), (implied, implied_sense) in CONTEXT_EDGES:
+            root = wordnet.index[lemma][sense]
+            mask = np.array([root in anc for anc in self.class_ancestors])
+            self.context.append((mask, wordnet.index[implied][implied_sense]))
+        self.stuff_synsets = {name: wordnet.index[lemma][sense] for name, (lemma, sense) in STUFF_SENSES.items()}
+
+    def _part_closure(self, ancestors: dict[int, int]) -> set[int]:
+        """Every part (and each part's hypernyms) of a class or of any of its hypernyms."""
+        parts = {p for a in ancestors for p in self.wordnet.parts[a]}
+        return {up for p in parts for up in self.wordnet.ancestors(p)}
+
+    def views(self, rgb: np.ndarray, crops: bool = True) -> list[torch.Tensor]:
+        """The whole image at 224 px, then 5 crops (4 corners, centre) at CROP_SIZE."""
+        out = [to_tensor(rgb)]
+        if crops:
+            h, w = rgb.shape[:2]
+            side = int(CROP * min(h, w))
+            tops, lefts = (0, h - side, (h - side) // 2), (0, w - side, (w - side) // 2)
+            corners = [(tops[i], lefts[j]) for i in (0, 1) for j in (0, 1)] + [(tops[2], lefts[2])]
+            out.append(torch.cat([to_tensor(rgb[t : t + side, x : x + side], CROP_SIZE) for t, x in corners]))
+        return out
+
+    @torch.inference_mode()
+    def beliefs(self, rgb: np.ndarray, crops: bool = True, stuff: bool = True) -> PhotoBeliefs:
+        """Softmax ImageNet probabilities of each view and the stuff-source scores."""
+        probs = [torch.softmax(self.classifier(v.to(self.device)), -1).cpu().numpy() for v in self.views(rgb, crops)]
+        sources = (people_scores(rgb) | colour_scores(rgb)) if stuff else {}
+        return PhotoBeliefs(np.concatenate(probs), sources)
+
+    def score(self, label: str, beliefs: PhotoBeliefs, edges: tuple[str, ...] = tuple(EDGE_WEIGHT)) -> list[Evidence]:
+        """Every path that carries belief to `label`, strongest first (the label's score is the first's)."""
+        best_view = beliefs.probs.max(0)
+        top_k = np.argsort(-beliefs.probs, axis=1)[:, :TOP_CLASSES]
+        head = np.zeros_like(beliefs.probs)  # each view's top classes only
+        np.put_along_axis(head, top_k, np.take_along_axis(beliefs.probs, top_k, 1), 1)
+        top = np.argsort(-best_view)[:SIMILAR_TOP]
+        found: list[Evidence] = []
+        for rank, sense in enumerate(self.wordnet.resolve(label)):
+            weight = 1.0 / (1.0 + SENSE_DECAY * rank)
+            under = np.array([sense in anc for anc in self.class_ancestors])
+            if "hypernym" in edges and under.any():
+                view = int(head[:, under].sum(1).argmax())
+                mass = float(head[view, under].sum())
+                c = int(np.argmax(np.where(under, beliefs.probs[view], -1)))
+                found.append(self._evidence(label, c, "hypernym", sense, weight * mass))
+            if "part" in edges:
+                holders = np.array([sense in parts for parts in self.class_parts])
+                if holders.any():
+                    c = int(np.argmax(np.where(holders, best_view, -1)))
+                    found.append(self._evidence(label, c, "part", sense, weight * EDGE_WEIGHT["part"] * best_view[c]))
+            if "context" in edges:
+                for mask, implied in self.context:
+                    if sense in self.wordnet.ancestors(implied):
+                        c = int(np.argmax(np.where(mask, best_view, -1)))
+                        s = weight * EDGE_WEIGHT["context"] * best_view[c]
+                        found.append(self._evidence(label, c, "context", implied, s, label_sense=sense))
+            if "similar" in edges:
+                for c in top:
+                    if not under[c] and self.wordnet.wup(self.classes[c], sense) >= SIMILAR_WUP:
+                        s = weight * EDGE_WEIGHT["similar"] * best_view[c]
+                        found.append(self._evidence(label, int(c), "similar", sense, s))
+            if "stuff" in edges:
+                for name, value in beliefs.stuff.items():
+                    node = self.stuff_synsets[name]
+                    if value <= 0:
+                        continue
+                    if sense in self.wordnet.ancestors(node):
+                        path = [name] + [self.wordnet.name(s) for s in self.wordnet.path_to(node, sense)]
+                        found.append(Evidence(label, name, "stuff", path, weight * value))
+                    elif "subordinate" in edges and name in DETECTORS and self._below(sense, node):
+                        path = [name] + [self.wordnet.name(s) for s in self.wordnet.path_to(sense, node)[::-1]]
+                        s = weight * EDGE_WEIGHT["subordinate"] * value
+                        found.append(Evidence(label, name, "subordinate", path, s))
+        return sorted(found, key=lambda e: -e.score)
+
+    def _below(self, sense: int, node: int) -> bool:
+        """Whether `node` is a hypernym of `sense` at most SUBORDINATE_STEPS above it."""
+        return 0 < self.wordnet.ancestors(sense).get(node, SUBORDINATE_STEPS + 1) <= SUBORDINATE_STEPS
+
+    def _evidence(self, label: str, c: int, edge: str, sense: int, score: float, label_sense: int = -1) -> Evidence:
+        wn, synset = self.wordnet, self.classes[c]
+        if edge == "hypernym":
+            path = [wn.name(s) for s in wn.path_to(synset, sense)]
+        else:
+            path = [wn.name(synset), wn.name(sense)]
+            if label_sense >= 0 and label_sense != sense:  # context: the implied synset, then up to the label
+                path += [wn.name(s) for s in wn.path_to(sense, label_sense)[1:]]
+        return Evidence(label, f"imagenet:{wn.name(synset)}", edge, path, float(score))

@@ -1,0 +1,42 @@
+"""Mode 1 scoring on pooled scene features: the ML-ZSL model, and the ConSE-style embedding baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vtl_models.multilabel.vocab import INDEX, LABELS
+from vtl_models.zeroshot.graph import SEEN, UNSEEN, normalise_rows, relation_matrices, scene_synsets
+from vtl_models.zeroshot.model import MLZSL
+from vtl_models.zeroshot.wordnet import WordNet
+
+SEEN_IDS = [INDEX[label] for label in SEEN]
+UNSEEN_IDS = [INDEX[label] for label in UNSEEN]
+CONSE_TOP = 3  # ConSE: the unseen label's vector is compared with the top-T predicted seen labels
+
+
+def scene_adjacency(wordnet: WordNet, labels: list[int] | None = None) -> torch.Tensor:
+    """Row-normalised (R, K, K) adjacency among the scene labels `labels` (positions in LABELS; default all)."""
+    labels = list(range(len(LABELS))) if labels is None else labels
+    synsets = scene_synsets(wordnet)
+    return torch.from_numpy(normalise_rows(relation_matrices(wordnet, [synsets[i] for i in labels])))
+
+
+@torch.inference_mode()
+def model_scores(model: MLZSL, feats: torch.Tensor, words: torch.Tensor, adj: torch.Tensor) -> np.ndarray:
+    """Sigmoid scores (N, K) of every label node in `adj`, in batches."""
+    out = [torch.sigmoid(model(feats[i : i + 500], words, adj)) for i in range(0, len(feats), 500)]
+    return torch.cat(out).numpy()
+
+
+def conse_scores(seen_probs: np.ndarray, seen_words: np.ndarray, unseen_words: np.ndarray) -> np.ndarray:
+    """ConSE: unseen score = sum over the top-T seen labels of p(seen) cos(w_unseen, w_seen), over sum p(seen)."""
+
+    def unit(x: np.ndarray) -> np.ndarray:
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    cos = unit(seen_words) @ unit(unseen_words).T  # S U
+    top = np.argsort(-seen_probs, axis=1)[:, :CONSE_TOP]
+    weights = np.zeros_like(seen_probs)
+    np.put_along_axis(weights, top, np.take_along_axis(seen_probs, top, 1), 1)
+    return weights @ cos / np.maximum(weights.sum(1, keepdims=True), 1e-8)

@@ -1,0 +1,79 @@
+"""Belief sources for "stuff" labels that no ImageNet class sits under: people detectors and colour-region priors.
+
+Each source is a node of the graph with a WordNet synset (person, sky, cloud, grass, tree, body of water): its score
+then flows up WordNet hypernyms like an ImageNet class's (a person detection also supports "organism").
+The priors were written from what these things look like, not fitted to the real-photo check.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from vtl_models.images import fit_longest_side
+
+DETECT_SIDE = 400  # px: the detectors and priors look at a downscaled copy
+DETECTORS = ("person_detector", "face_detector")  # object detectors; the rest are coarse colour-region priors
+# source -> (lemma, WordNet sense number from 0)
+STUFF_SENSES: dict[str, tuple[str, int]] = {
+    "person_detector": ("person", 0),
+    "face_detector": ("person", 0),
+    "sky_colour": ("sky", 0),
+    "cloud_colour": ("cloud", 1),
+    "grass_colour": ("grass", 0),
+    "foliage_colour": ("tree", 0),
+    "water_colour": ("body_of_water", 0),
+}
+
+
+@lru_cache(maxsize=1)
+def _detectors() -> tuple[cv2.HOGDescriptor, cv2.CascadeClassifier]:
+    hog = cv2.HOGDescriptor()
+    hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+    face = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    return hog, face
+
+
+def _saturate(x: float, scale: float) -> float:
+    """0 -> 0, scale -> 0.63, large -> 1."""
+    return float(1.0 - np.exp(-max(x, 0.0) / scale))
+
+
+def people_scores(rgb: np.ndarray) -> dict[str, float]:
+    """HOG pedestrian detector and Haar frontal-face detector (both ship with OpenCV) -> scores in [0, 1)."""
+    hog, face = _detectors()
+    small = fit_longest_side(rgb, DETECT_SIDE)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    boxes, weights = hog.detectMultiScale(grey, winStride=(8, 8), padding=(8, 8), scale=1.1)
+    hog_score = _saturate(float(np.max(weights)) if len(boxes) else 0.0, 1.0)
+    side = max(24, min(grey.shape) // 10)  # a face worth naming is not a speck
+    faces = face.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=8, minSize=(side, side))
+    return {"person_detector": hog_score, "face_detector": 0.8 if len(faces) else 0.0}
+
+
+def colour_scores(rgb: np.ndarray) -> dict[str, float]:
+    """Share of sky-, cloud-, grass-, foliage- and water-coloured pixels where each is usually seen -> [0, 1)."""
+    small = cv2.resize(rgb, (96, 96), interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV).astype(np.float32)
+    hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]  # hue in [0, 180)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    texture = np.abs(cv2.Laplacian(grey, cv2.CV_32F, ksize=3))
+    top, bottom = slice(0, 40), slice(48, 96)
+    blue = (hue >= 95) & (hue <= 130) & (sat > 50) & (val > 90)
+    smooth = texture < 12  # sky and calm water are smooth; a blue blanket or a mandrill's face is not
+    white = (sat < 35) & (val > 170)
+    green = (hue >= 30) & (hue <= 90) & (sat > 60) & (val > 35)
+    sky = (blue & smooth)[top].mean()
+    clouds = white[top].mean() * min(1.0, sky / 0.1)  # white near blue sky, not a white wall
+    grass = (green & (texture > 8))[bottom].mean()
+    foliage = (green & (texture > 8))[:56].mean()
+    water = (blue & smooth)[bottom].mean() - 0.5 * blue[top].mean()  # below the sky, not the sky reaching down
+    return {
+        "sky_colour": _saturate(sky, 0.2),
+        "cloud_colour": _saturate(clouds, 0.1),
+        "grass_colour": _saturate(grass, 0.2),
+        "foliage_colour": _saturate(foliage, 0.2),
+        "water_colour": _saturate(water, 0.3),
+    }
