@@ -120,7 +120,7 @@ def test_browser_clicks_through_every_tab(app_server):
             lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else outside.append(r.url),
         )
         page.on("pageerror", lambda e: page_errors.append(str(e)))
-        page.goto(url, wait_until="networkidle")
+        page.goto(url, wait_until="load")  # not "networkidle": a tab with gr.State keeps a heartbeat stream open
         page.get_by_text("Visual Transfer Lab").first.wait_for()
         for entry in TABS:
             page.get_by_role("tab", name=entry.title).click()

@@ -138,7 +138,7 @@ TABS: tuple[Tab, ...] = (
         "Give one image of an object; get a 3D mesh in a viewer, its pose and silhouette, and mesh downloads.",
         "ShapeNet (13 categories, 24 rendered views per object at 137 px), 32^3 voxel grids; semi-supervised with "
         "3D labels on part of the objects and 2D masks on the rest, pose predicted from the image.",
-        example=("shape3d/01_chair.png", True, None, 0.5),
+        example=("shape3d/01_chair.png", True, 0.5, 0.5),
         bars=(
             Bar("mean_iou", ">=", baseline="nearest_neighbour", margin=0.05),
             Bar("semi_iou", ">", other="sup10_iou"),

@@ -170,10 +170,10 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     val_iou = evaluate_iou(model, val)
     log.info("%s done: %d steps in %.0fs, val IoU %.3f", mode, step, time.time() - start, val_iou)
     n_labelled = int(labelled.sum())
+    # every option that shapes the weights, defaults included: the card's command reruns this stage as it ran
     command = (
-        f"python -m vtl_models train shape3d --mode {mode} --minutes {minutes:g}"
-        + (f" --encoder {args.encoder}" if args.encoder != "cnn" else "")
-        + (f" --lr {args.lr:g}" if args.lr != 2e-3 else "")
+        f"python -m vtl_models train shape3d --mode {mode} --minutes {minutes:g} --shapes {args.shapes} "
+        f"--views {args.views} --encoder {args.encoder} --batch {args.batch} --lr {args.lr:g} --seed {args.seed}"
         + (" --resume" if args.resume else "")
     )
     card = {
