@@ -9,29 +9,26 @@ import time
 import numpy as np
 import torch
 
-from vtl_models.hub import load_weights
+from vtl_models.common import to_numpy
 from vtl_models.multilabel.data import Backbone
 from vtl_models.zeroshot.data import N_TEST, TEST_SEED, scene_features, test_scenes
 from vtl_models.zeroshot.graph import UNSEEN
 from vtl_models.zeroshot.metrics import mean_ap, setting_metrics
-from vtl_models.zeroshot.model import MLZSL, ZeroShotConfig
 from vtl_models.zeroshot.photo_check import run_check
 from vtl_models.zeroshot.photos import PhotoGraph
-from vtl_models.zeroshot.scenes import SEEN_IDS, UNSEEN_IDS, conse_scores, model_scores, scene_adjacency
+from vtl_models.zeroshot.scenes import (
+    SEEN_IDS,
+    UNSEEN_IDS,
+    conse_scores,
+    load_scene_model,
+    model_scores,
+    scene_adjacency,
+)
 from vtl_models.zeroshot.wordnet import load_wordnet
 
 log = logging.getLogger("vtl.zeroshot.eval")
 KEYS = ("ML_mAP", "ZSL_mAP", "GZSL_mAP", "ML_F1_3", "ZSL_F1_3", "GZSL_F1_3")
 BOOTSTRAP = 1000
-
-
-def load_scene_model(name: str = "default", device: torch.device | str = "cpu") -> tuple[MLZSL, torch.Tensor, object]:
-    """A trained MLZSL variant, its scene-label word vectors (K, 50) and its card."""
-    state, card = load_weights("zeroshot", name)
-    words = state.pop("scene_words")
-    model = MLZSL(ZeroShotConfig(**card.config))
-    model.load_state_dict(state)
-    return model.to(device).eval(), words.to(device), card
 
 
 def scene_scores(name: str, feats: torch.Tensor, wordnet) -> tuple[np.ndarray, np.ndarray]:
@@ -40,7 +37,7 @@ def scene_scores(name: str, feats: torch.Tensor, wordnet) -> tuple[np.ndarray, n
     full = model_scores(model, feats, words, scene_adjacency(wordnet))
     seen_only = model_scores(model, feats, words[SEEN_IDS], scene_adjacency(wordnet, SEEN_IDS))
     if name == "embedding_only":  # the ConSE baseline: unseen labels from the predicted seen labels' word vectors
-        words = words.numpy()
+        words = to_numpy(words)
         full[:, UNSEEN_IDS] = conse_scores(full[:, SEEN_IDS], words[SEEN_IDS], words[UNSEEN_IDS])
     return full, seen_only
 

@@ -22,6 +22,7 @@ FIXED_RELATION_SIGN = (0.5, 0.5, 0.5, -0.5)  # hyponym_of, hypernym_of, positive
 
 @dataclass
 class ZeroShotConfig:
+    num_labels: int = 18  # scene labels whose word vectors ride along in the weights (buffer scene_words)
     feat_dim: int = 864  # pooled backbone features: mean + max of the stride-32 (320) and stride-16 (112) maps
     word_dim: int = 50  # GloVe 6B 50-d
     hidden: int = 64  # belief state per label node
@@ -43,6 +44,7 @@ class MLZSL(nn.Module):
         h = cfg.hidden
         self.register_buffer("feat_mean", torch.zeros(cfg.feat_dim))
         self.register_buffer("feat_std", torch.ones(cfg.feat_dim))
+        self.register_buffer("scene_words", torch.zeros(cfg.num_labels, cfg.word_dim))  # GloVe of the scene labels
         self.image = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(cfg.feat_dim, h), nn.ReLU())
         self.word = nn.Linear(cfg.word_dim, h)
         self.initial = nn.Sequential(nn.Linear(3 * h, h), nn.Tanh())  # F_I on [image, word, image * word]

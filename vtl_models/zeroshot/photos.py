@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from vtl_models.backbones import efficientnet_lite0, imagenet_wordnet_ids, to_tensor
+from vtl_models.common import to_numpy
 from vtl_models.zeroshot.stuff import DETECTORS, STUFF_SENSES, colour_scores, people_scores
 from vtl_models.zeroshot.wordnet import WordNet
 
@@ -45,6 +46,7 @@ class Evidence:
     edge: str
     path: list[str]
     score: float
+    strength: float = 0.0  # scene mode: the norm of a GGNN message on this edge (the score is the node's)
 
 
 @dataclass
@@ -91,7 +93,7 @@ class PhotoGraph:
     @torch.inference_mode()
     def beliefs(self, rgb: np.ndarray, crops: bool = True, stuff: bool = True) -> PhotoBeliefs:
         """Softmax ImageNet probabilities of each view and the stuff-source scores."""
-        probs = [torch.softmax(self.classifier(v.to(self.device)), -1).cpu().numpy() for v in self.views(rgb, crops)]
+        probs = [to_numpy(torch.softmax(self.classifier(v.to(self.device)), -1)) for v in self.views(rgb, crops)]
         sources = (people_scores(rgb) | colour_scores(rgb)) if stuff else {}
         return PhotoBeliefs(np.concatenate(probs), sources)
 

@@ -5,14 +5,28 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vtl_models.hub import ModelCard, load_model
 from vtl_models.multilabel.vocab import INDEX, LABELS
 from vtl_models.zeroshot.graph import SEEN, UNSEEN, normalise_rows, relation_matrices, scene_synsets
-from vtl_models.zeroshot.model import MLZSL
+from vtl_models.zeroshot.model import MLZSL, ZeroShotConfig
 from vtl_models.zeroshot.wordnet import WordNet
 
 SEEN_IDS = [INDEX[label] for label in SEEN]
 UNSEEN_IDS = [INDEX[label] for label in UNSEEN]
 CONSE_TOP = 3  # ConSE: the unseen label's vector is compared with the top-T predicted seen labels
+
+
+def build(card: ModelCard) -> MLZSL:
+    """An untrained MLZSL shaped as the card says."""
+    return MLZSL(ZeroShotConfig(**card.config))
+
+
+def load_scene_model(
+    name: str = "default", device: torch.device | str = "cpu"
+) -> tuple[MLZSL, torch.Tensor, ModelCard]:
+    """A trained MLZSL variant, its scene-label word vectors (K, 50) and its card."""
+    model, card = load_model("zeroshot", name, build, device)
+    return model, model.scene_words, card
 
 
 def scene_adjacency(wordnet: WordNet, labels: list[int] | None = None) -> torch.Tensor:

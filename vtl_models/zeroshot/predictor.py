@@ -1,0 +1,148 @@
+"""Inference API of the Zero-shot labels tab: image + any label names -> scores and the graph edges behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from vtl_models.common import InvalidInput, to_numpy
+from vtl_models.images import fit_longest_side, resize, to_rgb
+from vtl_models.multilabel.data import Backbone
+from vtl_models.multilabel.scenes import SIZE
+from vtl_models.multilabel.vocab import LABELS
+from vtl_models.zeroshot.data import pool_maps
+from vtl_models.zeroshot.graph import RELATIONS, SEEN, scene_synsets
+from vtl_models.zeroshot.photos import Evidence, PhotoGraph
+from vtl_models.zeroshot.scenes import load_scene_model, scene_adjacency
+from vtl_models.zeroshot.wordnet import load_wordnet
+
+MAX_LABELS, MAX_LABEL_CHARS = 50, 40
+MODES = ("auto", "scene", "photo")
+WORK_SIDE = 640  # px: photos are downscaled to this longest side before any model sees them
+
+
+@dataclass
+class ZeroShotPrediction:
+    """Scores of the typed labels (in the order given), the mode used and the paths that carried belief."""
+
+    mode: str
+    scores: dict[str, float]
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+    scene_likeness: float = 0.0  # how close the image's backbone features are to the generated scenes' (0..1)
+
+
+def parse_labels(text: str) -> list[str]:
+    """Comma-separated label names -> unique, trimmed labels; InvalidInput when empty or too many or too long."""
+    if not isinstance(text, str):
+        raise InvalidInput("type label names separated by commas, e.g. 'animal, sky, vehicle'")
+    labels = list(dict.fromkeys(" ".join(part.split()) for part in text.replace("\n", ",").split(",")))
+    labels = [label for label in labels if label]
+    if not labels:
+        raise InvalidInput("type at least one label name (separated by commas), e.g. 'animal, sky, vehicle'")
+    if len(labels) > MAX_LABELS:
+        raise InvalidInput(f"{len(labels)} labels were given; give at most {MAX_LABELS}")
+    long = [label for label in labels if len(label) > MAX_LABEL_CHARS]
+    if long:
+        shown = long[0][:60]
+        raise InvalidInput(f"label names are at most {MAX_LABEL_CHARS} characters; this one is longer: {shown!r}")
+    return labels
+
+
+class ZeroShotPredictor:
+    """Mode 1 (scenes): the trained ML-ZSL GGNN. Mode 2 (photos): ImageNet beliefs through WordNet (photos.py)."""
+
+    def __init__(self, device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        self.wordnet = load_wordnet()
+        self.model, self.words, self.card = load_scene_model("default", self.device)
+        self.adj = scene_adjacency(self.wordnet).to(self.device)
+        self.backbone = Backbone().to(self.device)
+        self.photos = PhotoGraph(self.wordnet, self.device)
+        self.scene_synsets = scene_synsets(self.wordnet)
+        self.scene_threshold = float(self.card.raw["scene_likeness"]["threshold"])
+
+    def resolve(self, labels: list[str]) -> dict[str, list[int]]:
+        """Each label's WordNet senses; one InvalidInput naming every unknown label and its nearest known words."""
+        out, unknown = {}, []
+        for label in labels:
+            try:
+                out[label] = self.wordnet.resolve(label)
+            except InvalidInput as err:
+                unknown.append(str(err))
+        if unknown:
+            raise InvalidInput("; ".join(unknown))
+        return out
+
+    @torch.inference_mode()
+    def scene_pass(self, image: np.ndarray) -> tuple[np.ndarray, list[torch.Tensor], float]:
+        """Scene-label scores (18,), GGNN states h^(0..T) (each 1, 18, H) and the scene likeness of an image."""
+        scene = resize(image, SIZE) if image.shape[:2] != (SIZE, SIZE) else image
+        f16, f32 = self.backbone(torch.tensor(scene)[None].to(self.device))
+        feats = pool_maps(f16, f32)
+        z = (feats - self.model.feat_mean) / self.model.feat_std
+        distance = float(z.pow(2).mean())
+        likeness = float(np.exp(-max(distance - 1.0, 0.0) / self.card.raw["scene_likeness"]["scale"]))
+        h0 = self.model.initial_beliefs(feats, self.words)
+        states = self.model.propagate_beliefs(h0, self.adj)
+        logits = self.model.output(torch.cat([states[-1], h0], -1)).squeeze(-1)
+        return to_numpy(torch.sigmoid(logits)[0]), states, likeness
+
+    def predict(self, image, labels: str | list[str], mode: str = "auto") -> ZeroShotPrediction:
+        """Any image to_rgb accepts + label names (comma-separated text or a list) -> a score per label.
+
+        mode: "auto" (scenes vs photos by the scene likeness), "scene" or "photo"."""
+        image = to_rgb(image)
+        if mode not in MODES:
+            raise InvalidInput(f"mode must be one of {', '.join(MODES)}")
+        names = parse_labels(labels) if isinstance(labels, str) else parse_labels(",".join(labels))
+        senses = self.resolve(names)
+        image = fit_longest_side(image, WORK_SIDE)
+        scene_scores, states, likeness = self.scene_pass(image)
+        if mode == "auto":
+            mode = "scene" if likeness >= self.scene_threshold else "photo"
+        if mode == "scene":
+            evidence = {name: self._scene_evidence(name, senses[name], scene_scores, states) for name in names}
+        else:
+            beliefs = self.photos.beliefs(image)
+            evidence = {name: self.photos.score(name, beliefs) for name in names}
+        scores = {name: round(found[0].score, 4) if found else 0.0 for name, found in evidence.items()}
+        return ZeroShotPrediction(mode, scores, evidence, round(likeness, 4))
+
+    def _scene_evidence(self, name: str, senses: list[int], scores: np.ndarray, states) -> list[Evidence]:
+        """A typed label in scene mode: a scene label node itself, else the scene labels under it (hypernym) or
+        similar to it (Wu-Palmer >= 0.8); each path names the graph messages that fed the node."""
+        found = []
+        for rank, sense in enumerate(senses):
+            weight = 1.0 / (1.0 + 0.25 * rank)
+            for k, synset in enumerate(self.scene_synsets):
+                if synset == sense:
+                    found += self._node_messages(name, k, scores, states, weight)
+                elif sense in self.wordnet.ancestors(synset):
+                    path = [self.wordnet.name(s) for s in self.wordnet.path_to(synset, sense)]
+                    found.append(Evidence(name, f"scene:{LABELS[k]}", "hypernym", path, weight * float(scores[k])))
+                elif self.wordnet.wup(synset, sense) >= 0.8:
+                    path = [LABELS[k], self.wordnet.name(sense)]
+                    found.append(Evidence(name, f"scene:{LABELS[k]}", "similar", path, 0.5 * weight * float(scores[k])))
+        return sorted(found, key=lambda e: (-e.score, -e.strength))
+
+    def _node_messages(self, name: str, k: int, scores, states, weight: float) -> list[Evidence]:
+        """The node's own belief, then one zero-score path per incoming message of the last step (for the picture):
+        (relation, neighbour) with the message's norm as its strength."""
+        kind = "seen" if LABELS[k] in SEEN else "unseen"
+        out = [Evidence(name, f"ggnn:{LABELS[k]} ({kind})", "node", [LABELS[k]], weight * float(scores[k]))]
+        if not self.model.cfg.gated or len(states) < 2:
+            return out
+        h = states[-2][0]  # the states that sent the last step's messages
+        for r, relation in enumerate(RELATIONS):
+            message = self.model.messages[r](h)  # K H
+            for u in torch.nonzero(self.adj[r, k]).flatten().tolist():
+                strength = float(self.adj[r, k, u] * message[u].norm())
+                out.append(Evidence(name, LABELS[u], relation, [LABELS[u]], 0.0, strength))
+        return out
+
+
+def load_predictor(device: torch.device | str = "cpu") -> ZeroShotPredictor:
+    """Entry point used by demos.common.get_predictor."""
+    return ZeroShotPredictor(device)
