@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
+from vtl_models.common import to_numpy
 from vtl_models.multilabel.model import OrderFreeRNN
 
 
@@ -16,8 +18,8 @@ class Decoded:
 
     order: list[list[int]]
     probs: list[list[float]]  # probability of each emitted label at its step
-    attention: list[torch.Tensor]  # per image: (n_emitted, L) attention of the step that emitted each label
-    scores: torch.Tensor  # (B, K): a label's highest probability over the decoded steps (for ranking / mAP)
+    attention: list[np.ndarray]  # per image: (n_emitted, L) attention of the step that emitted each label
+    scores: np.ndarray  # (B, K): a label's highest probability over the decoded steps (for ranking / mAP)
 
 
 @torch.inference_mode()
@@ -69,5 +71,5 @@ def beam_search(model: OrderFreeRNN, f16: torch.Tensor, f32: torch.Tensor, beam:
         ids = [int(x) for x in seqs[row].tolist() if 0 <= x < k]
         order.append(ids)
         probs.append([float(p) for p in step_prob[row, : len(ids)].tolist()])
-        attention.append(atts[row, : len(ids)].cpu())
-    return Decoded(order=order, probs=probs, attention=attention, scores=best_prob[pick].cpu())
+        attention.append(to_numpy(atts[row, : len(ids)]))
+    return Decoded(order=order, probs=probs, attention=attention, scores=to_numpy(best_prob[pick]))

@@ -33,11 +33,11 @@ def _eval_rnn(model, f16, f32, truth, masks, beam: int) -> dict:
     preds, scores, maps = np.zeros_like(truth), np.zeros_like(truth), {}
     for start in range(0, len(truth), BATCH):
         out = beam_search(model, f16[start : start + BATCH], f32[start : start + BATCH], beam=beam)
-        scores[start : start + BATCH] = out.scores.numpy()
+        scores[start : start + BATCH] = out.scores
         for row, ids in enumerate(out.order):
             preds[start + row, ids] = 1
             for step, k in enumerate(ids):
-                maps[(start + row, k)] = out.attention[row][step].reshape(side, side).numpy()
+                maps[(start + row, k)] = out.attention[row][step].reshape(side, side)
     metrics = multilabel_metrics(truth, preds, scores)
     metrics["pointing_acc"] = _pointing(truth, preds, maps, masks)
     return metrics

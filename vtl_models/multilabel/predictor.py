@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 import torch
 
-from vtl_models.common import to_numpy
 from vtl_models.hub import ModelCard, load_model
 from vtl_models.images import fit_longest_side, resize, to_rgb
 from vtl_models.multilabel.data import Backbone
@@ -78,7 +77,7 @@ class MultilabelPredictor:
         return Prediction(
             labels=[LABELS[out.order[0][i]] for i in keep],
             confidences=[out.probs[0][i] for i in keep],
-            attention=[to_numpy(out.attention[0][i].reshape(side, side)) for i in keep],
+            attention=[out.attention[0][i].reshape(side, side) for i in keep],
             image=image,
         )
 

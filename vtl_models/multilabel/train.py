@@ -56,11 +56,12 @@ def predict_rnn(model: OrderFreeRNN, split: dict, beam: int = 1, batch: int = 25
     preds, scores = [], []
     for i in range(0, len(split["labels"]), batch):
         out = beam_search(model, split["f16"][i : i + batch], split["f32"][i : i + batch], beam=beam)
-        hot = torch.zeros_like(out.scores)
+        scored = torch.from_numpy(out.scores)
+        hot = torch.zeros_like(scored)
         for row, ids in enumerate(out.order):
             hot[row, ids] = 1
         preds.append(hot)
-        scores.append(out.scores)
+        scores.append(scored)
     return torch.cat(preds), torch.cat(scores)
 
 
