@@ -1,0 +1,138 @@
+"""Unit tests of the zero-shot tab: WordNet file and resolution, the label graph, propagation, metrics, baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vtl_models.common import InvalidInput
+from vtl_models.zeroshot.graph import SEEN, UNSEEN, relation_matrices, scene_synsets
+from vtl_models.zeroshot.metrics import per_photo_map, top_k_prf
+from vtl_models.zeroshot.model import MLZSL, ZeroShotConfig
+from vtl_models.zeroshot.predictor import MAX_LABELS, parse_labels
+from vtl_models.zeroshot.scenes import conse_scores
+from vtl_models.zeroshot.wordnet import load_wordnet
+
+
+@pytest.fixture(scope="module")
+def wordnet():
+    return load_wordnet()
+
+
+def test_wordnet_file_loads_with_its_licence_and_imagenet_ids(wordnet):
+    assert len(wordnet.offsets) == 82115
+    assert wordnet.name(wordnet.from_wnid("n02123045")) == "tabby"  # ImageNet's "tabby cat"
+    dog = wordnet.resolve("dog")[0]
+    assert wordnet.name(wordnet.hypernyms[dog][0]) == "canine"
+
+
+@pytest.mark.parametrize(
+    ("typed", "lemma"),
+    [
+        ("Dogs", "dog"),
+        ("MICE", "mouse"),
+        ("polar bears", "ice bear"),
+        ("  Fire-Engine ", "fire engine"),
+        ("boxes", "box"),
+    ],
+)
+def test_resolution_of_plural_capitalised_and_multi_word_labels(wordnet, typed, lemma):
+    assert wordnet.name(wordnet.resolve(typed)[0]) == lemma
+
+
+def test_unknown_label_is_refused_with_the_nearest_known_words(wordnet):
+    with pytest.raises(InvalidInput, match="did you mean.*cat"):
+        wordnet.resolve("catt")
+    with pytest.raises(InvalidInput, match="not an English noun"):
+        wordnet.resolve("qqqqzzzz")
+
+
+def test_ancestors_and_wu_palmer(wordnet):
+    cat, dog, car = (wordnet.resolve(w)[0] for w in ("cat", "dog", "car"))
+    animal = wordnet.resolve("animal")[0]
+    assert animal in wordnet.ancestors(cat)
+    assert wordnet.wup(cat, dog) > wordnet.wup(cat, car)
+    assert wordnet.path_to(cat, animal)[0] == cat and wordnet.path_to(cat, animal)[-1] == animal
+
+
+def test_label_graph_relations_on_three_synsets(wordnet):
+    water, lake, car = (wordnet.index[w][0] for w in ("body_of_water", "lake", "car"))
+    adj = relation_matrices(wordnet, [water, lake, car])
+    assert adj[0, 1, 0] == 1 and adj[1, 0, 1] == 1  # lake is a hyponym of body of water, and the reverse edge
+    assert adj[0, 0, 1] == 0 and adj[:2, 2].sum() == 0  # car has no taxonomic edge to either
+    assert adj[2, 1, 0] == 0  # a taxonomic pair is not also a correlation
+
+
+def test_scene_split_and_senses(wordnet):
+    assert len(UNSEEN) >= 5 and not set(UNSEEN) & set(SEEN)
+    synsets = scene_synsets(wordnet)
+    assert len(set(synsets)) == len(SEEN) + len(UNSEEN)
+    assert wordnet.name(synsets[2]) == "sun" and wordnet.name(synsets[8]) == "body of water"  # vocab.LABELS order
+
+
+def _three_node_adjacency() -> torch.Tensor:
+    """Chain a <- b <- c on the "positive" relation (row = receiver): b tells a, c tells b."""
+    adj = torch.zeros(4, 3, 3)
+    adj[2, 0, 1] = 1.0
+    adj[2, 1, 2] = 1.0
+    return adj
+
+
+def test_fixed_propagation_on_a_three_node_graph():
+    model = MLZSL(ZeroShotConfig(hidden=2, steps=1, gated=False))
+    h0 = torch.tensor([[[0.0, 0.0], [1.0, 2.0], [0.0, 0.0]]])
+    states = model.propagate_beliefs(h0, _three_node_adjacency())
+    assert torch.allclose(states[1][0, 0], torch.tensor([0.5, 1.0]))  # a got half of b (fixed positive weight 0.5)
+    assert torch.allclose(states[1][0, 1], h0[0, 1]) and torch.allclose(states[1][0, 2], h0[0, 2])
+
+
+def test_gated_propagation_reaches_two_hops_only_after_two_steps():
+    torch.manual_seed(0)
+    model = MLZSL(ZeroShotConfig(hidden=8, steps=2)).eval()
+    adj = _three_node_adjacency()
+    h0 = torch.randn(1, 3, 8)
+    moved = h0.clone()
+    moved[0, 2] += 1.0  # change c only
+    one = [model.propagate_beliefs(h, adj, steps=1)[-1] for h in (h0, moved)]
+    two = [model.propagate_beliefs(h, adj, steps=2)[-1] for h in (h0, moved)]
+    assert torch.allclose(one[0][0, 0], one[1][0, 0])  # one step: c cannot reach a
+    assert not torch.allclose(two[0][0, 0], two[1][0, 0])  # two steps: c -> b -> a
+
+
+def test_model_scores_unseen_nodes_with_shared_weights():
+    model = MLZSL(ZeroShotConfig(num_labels=3, feat_dim=6, word_dim=4, hidden=8, steps=2)).eval()
+    logits = model(torch.randn(5, 6), torch.randn(3, 4), _three_node_adjacency())
+    assert logits.shape == (5, 3)
+    more = model(torch.randn(5, 6), torch.randn(7, 4), torch.zeros(4, 7, 7))  # any number of label nodes
+    assert more.shape == (5, 7)
+
+
+def test_top3_precision_recall_by_hand():
+    truth = np.array([[1, 1, 0, 0], [0, 0, 0, 1]])
+    scores = np.array([[0.9, 0.1, 0.8, 0.7], [0.9, 0.8, 0.7, 0.1]])
+    p, r, f1 = top_k_prf(truth, scores, k=3)
+    assert p == pytest.approx(1 / 6) and r == pytest.approx(1 / 3) and f1 == pytest.approx(2 / 9)
+
+
+def test_per_photo_map_by_hand():
+    photos = [{"present": ["a", "b"], "absent": ["c"]}, {"present": ["x"], "absent": ["y", "z"]}]
+    scores = [{"a": 0.9, "b": 0.1, "c": 0.5}, {"x": 0.8, "y": 0.1, "z": 0.2}]
+    assert per_photo_map(photos, scores) == pytest.approx((1 + 2 / 3) / 2 * 0.5 + 0.5, abs=1e-4)
+
+
+def test_conse_weights_the_top_seen_labels_by_word_similarity():
+    seen_words = np.array([[1.0, 0.0], [0.0, 1.0]])
+    unseen_words = np.array([[1.0, 0.1], [0.1, 1.0]])
+    scores = conse_scores(np.array([[0.9, 0.1]]), seen_words, unseen_words)
+    assert scores[0, 0] > scores[0, 1]
+
+
+def test_label_text_parsing_limits():
+    assert parse_labels(" Cat, dog ,, cat,Cat ") == ["Cat", "dog", "cat"]
+    with pytest.raises(InvalidInput, match="at least one"):
+        parse_labels(" , ")
+    with pytest.raises(InvalidInput, match=f"at most {MAX_LABELS}"):
+        parse_labels(",".join(f"w{i}" for i in range(MAX_LABELS + 1)))
+    with pytest.raises(InvalidInput, match="40 characters"):
+        parse_labels("x" * 41)
