@@ -1,30 +1,31 @@
 """Measure the served app as users meet it: cold start, lazy first requests, latency, concurrency, memory.
 
-    python benchmarks/serve.py [--json] [--calls 20] [--clients 8]
+    python -m benchmarks [--json] [--calls 20] [--clients 8]
 
-Starts `python app.py` on a free port, then for each trained tab calls its API endpoint (gradio_client) with the
-tab's example from the registry (`vtl_models/registry.py`: api_name, example) and compares with the no-op
-`health` endpoint measured in the same run. Writes benchmarks/results/serve.json and prints it.
+Starts `python app.py` on a free port, then for each full tab calls its API endpoint (gradio_client) with the tab's
+example from the registry (`vtl_models/registry.py`: api_name, example) and compares with the no-op `health`
+endpoint measured in the same run; then 8 clients send a mixed load over every tab. Writes benchmarks/results.json
+(committed: the README's benchmark table is generated from it by `python -m vtl_models report --write-readme`).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import platform
 import statistics
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from app import is_full
+from benchmarks.server import ROOT, serve_in_subprocess
+from demos.common import api_example
+from vtl_models.registry import TABS
 
-from app import is_full  # noqa: E402
-from benchmarks.server import serve_in_subprocess  # noqa: E402
-from demos.common import api_example  # noqa: E402
-from vtl_models.registry import TABS  # noqa: E402
+RESULTS = ROOT / "benchmarks" / "results.json"
 
 
 def _rss_mb(pid: int) -> float:
@@ -37,8 +38,8 @@ def _rss_mb(pid: int) -> float:
 def _percentiles(seconds: list[float]) -> dict:
     ordered = sorted(seconds)
     return {
-        "p50_ms": 1000 * statistics.median(ordered),
-        "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+        "p50_ms": round(1000 * statistics.median(ordered), 1),
+        "p95_ms": round(1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
         "n": len(ordered),
     }
 
@@ -55,65 +56,69 @@ def endpoint_call(client, task: str):
     return lambda: client.predict(*args, api_name=api_name)
 
 
-def measure_endpoint(clients, task: str, args: argparse.Namespace, health_p50_ms: float) -> dict:
-    """First call (lazy model load), sequential latency, the same without fetching the output files (what the
-    downloads cost), and latency under concurrent clients of one tab. `clients`: downloading, not downloading."""
+def measure_endpoint(clients, task: str, calls: int) -> dict:
+    """First call (lazy model load), sequential latency, and the same without fetching the output files (what the
+    downloads cost). `clients`: downloading, not downloading."""
     client, no_download = clients
     call = endpoint_call(client, task)
     first = _timed(call)
-    seconds = [_timed(call) for _ in range(args.calls)]
+    seconds = [_timed(call) for _ in range(calls)]
     bare = endpoint_call(no_download, task)
-    undownloaded = [_timed(bare) for _ in range(args.calls)]
-    with ThreadPoolExecutor(args.clients) as pool:
-        futures = [pool.submit(_timed, call) for _ in range(args.clients * 3)]
-        concurrent, errors = [], []
+    undownloaded = [_timed(bare) for _ in range(calls)]
+    return {
+        "first_call_s": round(first, 2),
+        **_percentiles(seconds),
+        "p50_no_download_ms": round(1000 * statistics.median(undownloaded), 1),
+    }
+
+
+def mixed_load(client, tasks: list[str], clients: int, rounds: int = 3) -> dict:
+    """`clients` threads at once, each call a tab's example in turn over every full tab: failures, p50, p95."""
+    calls = [endpoint_call(client, task) for task in tasks]
+    with ThreadPoolExecutor(clients) as pool:
+        futures = [pool.submit(_timed, call) for call in itertools.islice(itertools.cycle(calls), clients * rounds)]
+        seconds, errors = [], []
         for future in futures:
             try:
-                concurrent.append(future.result())
+                seconds.append(future.result())
             except Exception as err:  # counted, and kept so a failure says what it was
                 errors.append(f"{type(err).__name__}: {err}"[:300])
-    entry = {
-        "first_call_s": first,
-        **_percentiles(seconds),
-        "p50_no_download_ms": 1000 * statistics.median(undownloaded),
-        "concurrent": {
-            **_percentiles(concurrent or [float("nan")]),
-            "clients": args.clients,
-            "failures": len(errors),
-            "errors": errors,
-        },
-    }
-    entry["p50_over_health"] = entry["p50_ms"] / health_p50_ms
-    return entry
+    return {"clients": clients, "failures": len(errors), "errors": errors, **_percentiles(seconds or [float("nan")])}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="print only the JSON")
-    parser.add_argument("--calls", type=int, default=20, help="sequential calls per endpoint")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent clients in the load test")
-    args = parser.parse_args()
+def run(calls: int = 20, clients: int = 8) -> dict:
+    """The whole measurement; the dict written to benchmarks/results.json."""
     from gradio_client import Client
 
     env = {k: v for k, v in os.environ.items() if k != "VTL_WEIGHTS_REPO"}
     with serve_in_subprocess(env=env) as (server, url, cold_start):
-        report = {"cold_start_s": cold_start, "rss_idle_mb": _rss_mb(server.pid), "endpoints": {}}
+        report = {
+            "measured_at": time.strftime("%Y-%m-%d", time.gmtime()),
+            "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, Python {platform.python_version()}",
+            "calls": calls,
+            "cold_start_s": round(cold_start, 2),
+            "rss_mb_idle": round(_rss_mb(server.pid)),
+        }
         client = Client(url, verbose=False)
-        clients = client, Client(url, verbose=False, download_files=False)
+        both = client, Client(url, verbose=False, download_files=False)
         health = lambda: client.predict(api_name="/health")  # noqa: E731
         health()
-        report["health"] = _percentiles([_timed(health) for _ in range(args.calls)])
-        for entry in TABS:
-            if is_full(entry):
-                report["endpoints"][entry.task] = measure_endpoint(
-                    clients, entry.task, args, report["health"]["p50_ms"]
-                )
-        report["rss_all_loaded_mb"] = _rss_mb(server.pid)
-    out = ROOT / "benchmarks" / "results" / "serve.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
+        report["noop_p50_ms"] = _percentiles([_timed(health) for _ in range(calls)])["p50_ms"]
+        full = [entry for entry in TABS if is_full(entry)]
+        report["tabs"] = {entry.api_name: measure_endpoint(both, entry.task, calls) for entry in full}
+        for entry in report["tabs"].values():
+            entry["p50_over_noop"] = round(entry["p50_ms"] / report["noop_p50_ms"], 2)
+        report["concurrent"] = mixed_load(client, [entry.task for entry in full], clients)
+        report["rss_mb_all_models"] = round(_rss_mb(server.pid))
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object (else indented)")
+    parser.add_argument("--calls", type=int, default=20, help="sequential calls per endpoint")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients in the mixed load")
+    args = parser.parse_args(argv)
+    report = run(args.calls, args.clients)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=None if args.json else 2))
-
-
-if __name__ == "__main__":
-    main()

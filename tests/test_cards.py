@@ -48,6 +48,12 @@ def test_readme_results_are_the_cards():
     assert readme_results() == results_section(), "run `python -m vtl_models report --write-readme`"
 
 
+def test_readme_benchmarks_are_the_committed_results():
+    from vtl_models.report import benchmarks_section, readme_benchmarks
+
+    assert readme_benchmarks() == benchmarks_section(), "run `python -m vtl_models report --write-readme`"
+
+
 def test_bars_verdicts():
     from vtl_models.report import Bar, bars_table, verdicts
 

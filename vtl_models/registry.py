@@ -54,6 +54,8 @@ class Tab:
         example: the arguments of one call of the main endpoint (tests and benchmarks time it); a str naming a file
             under demos/examples/ is sent as a file.
         bars: what the task's issue asked the default weights to reach.
+        p50_target: the design's latency target of one API call: ("x_noop", k) is k times the no-op endpoint's p50
+            in the same run, ("ms", t) is t milliseconds.
     """
 
     task: str
@@ -63,6 +65,7 @@ class Tab:
     paper_setting: str
     example: tuple = ()
     bars: tuple[Bar, ...] = ()
+    p50_target: tuple[str, float] = ("x_noop", 2.0)
 
     def example_args(self) -> list:
         """`example` with file names made absolute paths (Path objects: the caller wraps them for upload)."""
@@ -144,6 +147,7 @@ TABS: tuple[Tab, ...] = (
             Bar("semi_iou", ">", other="sup10_iou"),
             Bar("pose_acc", ">=", 0.80),
         ),
+        p50_target=("ms", 600.0),
     ),
     Tab(
         "video",
@@ -160,6 +164,7 @@ TABS: tuple[Tab, ...] = (
             Bar("diversity", ">", 0.0),
             Bar("real_interp_psnr", ">=", baseline="linear_blend"),
         ),
+        p50_target=("ms", 1500.0),
     ),
 )
 TASKS: tuple[str, ...] = tuple(tab.task for tab in TABS)

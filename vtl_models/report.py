@@ -8,13 +8,18 @@ and every card's figures from `python -m vtl_models eval TASK --json --update-ca
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from vtl_models.hub import has_card, read_card
 from vtl_models.registry import OPS, TABS, TASKS, Bar
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BENCHMARKS = ROOT / "benchmarks" / "results.json"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+BENCH_START, BENCH_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+COLD_START_S, RSS_MB, CONCURRENT_P95_OVER_P50 = 8.0, 2500, 3.0  # the design's targets (shared/DESIGN.md)
 BARS = {tab.task: list(tab.bars) for tab in TABS}  # the bars of each task's issue
 
 
@@ -76,12 +81,67 @@ def results_section() -> str:
     return f"{START}\n{body}\n{END}"
 
 
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def benchmarks_section() -> str:
+    """The README's benchmark table, from the committed benchmarks/results.json (`python -m benchmarks`)."""
+    if not BENCHMARKS.exists():
+        return f"{BENCH_START}\nNo benchmark results yet: run `python -m benchmarks`.\n{BENCH_END}"
+    r = json.loads(BENCHMARKS.read_text())
+    noop = r["noop_p50_ms"]
+    lines = [
+        f"`python -m benchmarks` on {r['measured_at']} ({r['machine']}; {r['calls']} sequential calls per tab after a "
+        f"first call; gradio_client fetches every output file). The no-op `health` endpoint: p50 {noop:.0f} ms.",
+        "",
+        "| tab (endpoint) | first call | p50 | p95 | p50 without fetching files | target | |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in TABS:
+        m = r["tabs"].get(entry.api_name)
+        if m is None:
+            continue
+        kind, limit = entry.p50_target
+        bound = limit * noop if kind == "x_noop" else limit
+        target = f"p50 <= {limit:g}x no-op ({bound:.0f} ms)" if kind == "x_noop" else f"p50 <= {limit:g} ms"
+        lines.append(
+            f"| {entry.title} (`{entry.api_name}`) | {m['first_call_s']:.2f} s | {m['p50_ms']:.0f} ms | "
+            f"{m['p95_ms']:.0f} ms | {m['p50_no_download_ms']:.0f} ms | {target} | {_met(m['p50_ms'] <= bound)} |"
+        )
+    c = r["concurrent"]
+    lines += [
+        "",
+        "| whole app | measured | target | |",
+        "|---|---|---|---|",
+        f"| cold start to the first HTTP 200 | {r['cold_start_s']:.1f} s | <= {COLD_START_S:g} s | "
+        f"{_met(r['cold_start_s'] <= COLD_START_S)} |",
+        f"| {c['clients']} clients, mixed load over every tab: failures | {c['failures']} of {c['n']} | 0 | "
+        f"{_met(c['failures'] == 0)} |",
+        f"| ... p50 / p95 | {c['p50_ms']:.0f} / {c['p95_ms']:.0f} ms | p95 <= {CONCURRENT_P95_OVER_P50:g}x p50 | "
+        f"{_met(c['p95_ms'] <= CONCURRENT_P95_OVER_P50 * c['p50_ms'])} |",
+        f"| resident memory, idle / all models loaded | {r['rss_mb_idle']} / {r['rss_mb_all_models']} MB | "
+        f"<= {RSS_MB} MB | {_met(r['rss_mb_all_models'] <= RSS_MB)} |",
+    ]
+    return f"{BENCH_START}\n" + "\n".join(lines) + f"\n{BENCH_END}"
+
+
+def _section(start: str, end: str) -> str:
+    text = README.read_text()
+    return text[text.index(start) : text.index(end) + len(end)]
+
+
 def readme_results() -> str:
     """The results section as the README has it now."""
-    text = README.read_text()
-    return text[text.index(START) : text.index(END) + len(END)]
+    return _section(START, END)
+
+
+def readme_benchmarks() -> str:
+    """The benchmark section as the README has it now."""
+    return _section(BENCH_START, BENCH_END)
 
 
 def write_readme() -> None:
-    """Replace the README's results section with the cards' current figures."""
-    README.write_text(README.read_text().replace(readme_results(), results_section()))
+    """Replace the README's results and benchmark sections with the cards' and benchmarks/results.json's figures."""
+    text = README.read_text().replace(readme_results(), results_section())
+    README.write_text(text.replace(readme_benchmarks(), benchmarks_section()))
