@@ -55,7 +55,10 @@ def test_every_trained_tab_answers_its_own_example(client):
     for entry in TABS:
         if is_full(entry):
             api_name, args = api_example(entry.task)
-            assert client.predict(*args, api_name=api_name), entry.task
+            outputs = client.predict(*args, api_name=api_name)
+            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            files = [Path(o) for o in outputs if isinstance(o, str) and Path(o).is_file()]
+            assert files and all(f.stat().st_size > 0 for f in files), (entry.task, outputs)
 
 
 def test_unreadable_uploads_get_a_clear_message_and_the_server_survives(client, tmp_path):

@@ -54,9 +54,11 @@ def test_bad_inputs_raise_invalid_input(predictor, tmp_path):
     # greyscale, RGBA and 16-bit images are converted, not refused
     for image in (np.full((80, 80), 128, np.uint8), np.zeros((80, 80, 4), np.uint8), np.zeros((90, 70), np.uint16)):
         try:
-            predictor.predict(image, threshold=0.5)
+            result = predictor.predict(image, threshold=0.5)
         except InvalidInput as err:  # an empty image may honestly give no shape; the message says what to do
             assert "threshold" in str(err)
+        else:
+            assert len(result.mesh.faces) > 0 and result.model_input.shape == (64, 64, 3)
 
 
 def test_tab_api_returns_a_loadable_glb(serve_blocks):
