@@ -115,6 +115,7 @@ TABS: tuple[Tab, ...] = (
         "behind them.",
         "Lee et al. (CVPR 2018): VGG-16 features, GloVe label vectors and a gated graph network over WordNet "
         "relations on NUS-WIDE (925 seen / 81 unseen labels) and MS-COCO.",
+        example=("zeroshot/squirrel.jpg", "animal, rodent, tree, sky, person, vehicle", "auto"),
         bars=(
             Bar("ZSL_mAP", ">=", baseline="embedding_only", margin=0.05),
             Bar("GZSL_mAP", ">=", baseline="embedding_only"),

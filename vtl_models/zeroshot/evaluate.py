@@ -8,13 +8,16 @@ import time
 
 import numpy as np
 import torch
+from sklearn.metrics import roc_auc_score
 
 from vtl_models.common import to_numpy
+from vtl_models.images import resize
 from vtl_models.multilabel.data import Backbone
+from vtl_models.multilabel.scenes import SIZE
 from vtl_models.zeroshot.data import N_TEST, TEST_SEED, scene_features, test_scenes
 from vtl_models.zeroshot.graph import UNSEEN
 from vtl_models.zeroshot.metrics import mean_ap, setting_metrics
-from vtl_models.zeroshot.photo_check import run_check
+from vtl_models.zeroshot.photo_check import load_check, run_check
 from vtl_models.zeroshot.photos import PhotoGraph
 from vtl_models.zeroshot.scenes import (
     SEEN_IDS,
@@ -23,6 +26,7 @@ from vtl_models.zeroshot.scenes import (
     load_scene_model,
     model_scores,
     scene_adjacency,
+    scene_likeness,
 )
 from vtl_models.zeroshot.wordnet import load_wordnet
 
@@ -63,6 +67,15 @@ def bootstrap_difference(truth: np.ndarray, a: np.ndarray, b: np.ndarray, seed: 
     return {"difference": round(point, 4), "ci95": [round(float(low), 4), round(float(high), 4)]}
 
 
+def ood_auroc(backbone: Backbone, scene_feats: torch.Tensor, name: str = "default") -> float:
+    """How well the scene likeness (the auto mode's rule) tells the check's real photos from the test scenes."""
+    model, _, card = load_scene_model(name)
+    photos = np.stack([resize(p["image"], SIZE) for p in load_check()])
+    likeness = np.concatenate([scene_likeness(model, f, card) for f in (scene_feats, scene_features(backbone, photos))])
+    is_photo = np.r_[np.zeros(len(scene_feats)), np.ones(len(photos))]
+    return round(float(roc_auc_score(is_photo, -likeness)), 4)
+
+
 def run(name: str = "default") -> dict:
     """Evaluate weights `name` and both baselines on regenerated test scenes and the real-photo check."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -70,11 +83,13 @@ def run(name: str = "default") -> dict:
     start = time.time()
     wordnet = load_wordnet()
     images, truth = test_scenes(N_TEST)
-    feats = scene_features(Backbone(), images)
+    backbone = Backbone()
+    feats = scene_features(backbone, images)
     log.info("test scenes and features in %.0f s", time.time() - start)
     scores = {key: scene_scores(key, feats, wordnet) for key in (name, "fixed_propagation", "embedding_only")}
     report_metrics = {key: settings(truth, *value) for key, value in scores.items()}
     photo = run_check(PhotoGraph(wordnet))
+    ood = ood_auroc(backbone, feats)
     log.info("real-photo check done at %.0f s", time.time() - start)
     _, _, card = load_scene_model(name)
 
@@ -86,7 +101,7 @@ def run(name: str = "default") -> dict:
         "model": name,
         "weights_sha256": card.sha256,
         "n_test": N_TEST,
-        "metrics": keyed(name, photo["model"]),
+        "metrics": keyed(name, photo["model"]) | {"ood_auroc": ood},
         "baselines": {
             "embedding_only": keyed("embedding_only", photo["embedding_only"]),
             "fixed_propagation": keyed("fixed_propagation", photo["fixed_propagation"]),

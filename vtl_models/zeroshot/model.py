@@ -30,6 +30,7 @@ class ZeroShotConfig:
     relations: int = 4
     gated: bool = True  # False: fixed propagation, no learned messages or gates
     dropout: float = 0.3
+    basis_dim: int = 64  # principal directions of the training scenes' features (the auto mode's scene test)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -45,12 +46,21 @@ class MLZSL(nn.Module):
         self.register_buffer("feat_mean", torch.zeros(cfg.feat_dim))
         self.register_buffer("feat_std", torch.ones(cfg.feat_dim))
         self.register_buffer("scene_words", torch.zeros(cfg.num_labels, cfg.word_dim))  # GloVe of the scene labels
+        self.register_buffer("scene_basis", torch.zeros(cfg.basis_dim, cfg.feat_dim))  # orthonormal rows
+        self.register_buffer("scene_center", torch.zeros(cfg.feat_dim))
         self.image = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(cfg.feat_dim, h), nn.ReLU())
         self.word = nn.Linear(cfg.word_dim, h)
         self.initial = nn.Sequential(nn.Linear(3 * h, h), nn.Tanh())  # F_I on [image, word, image * word]
         self.messages = nn.ModuleList(nn.Linear(h, h, bias=False) for _ in range(cfg.relations))  # W_r
         self.gru = nn.GRUCell(h, h)
         self.output = nn.Sequential(nn.Linear(2 * h, h), nn.ReLU(), nn.Linear(h, 1))  # F_O on [h_T, h_0]
+
+    def scene_residual(self, feats: torch.Tensor) -> torch.Tensor:
+        """(B, D) -> (B,): mean squared part of the standardised features outside the training scenes' principal
+        subspace; small for generated scenes, large for real photos."""
+        z = (feats - self.feat_mean) / self.feat_std - self.scene_center
+        inside = z @ self.scene_basis.T @ self.scene_basis
+        return (z - inside).pow(2).mean(-1)
 
     def initial_beliefs(self, feats: torch.Tensor, words: torch.Tensor) -> torch.Tensor:
         """h^(0): (B, D), (K, W) -> (B, K, H)."""

@@ -15,7 +15,7 @@ from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import pool_maps
 from vtl_models.zeroshot.graph import RELATIONS, SEEN, scene_synsets
 from vtl_models.zeroshot.photos import Evidence, PhotoGraph
-from vtl_models.zeroshot.scenes import load_scene_model, scene_adjacency
+from vtl_models.zeroshot.scenes import load_scene_model, scene_adjacency, scene_likeness
 from vtl_models.zeroshot.wordnet import load_wordnet
 
 MAX_LABELS, MAX_LABEL_CHARS = 50, 40
@@ -79,11 +79,9 @@ class ZeroShotPredictor:
     def scene_pass(self, image: np.ndarray) -> tuple[np.ndarray, list[torch.Tensor], float]:
         """Scene-label scores (18,), GGNN states h^(0..T) (each 1, 18, H) and the scene likeness of an image."""
         scene = resize(image, SIZE) if image.shape[:2] != (SIZE, SIZE) else image
-        f16, f32 = self.backbone(torch.tensor(scene)[None].to(self.device))
+        f16, f32 = self.backbone(torch.tensor(scene, device=self.device)[None])
         feats = pool_maps(f16, f32)
-        z = (feats - self.model.feat_mean) / self.model.feat_std
-        distance = float(z.pow(2).mean())
-        likeness = float(np.exp(-max(distance - 1.0, 0.0) / self.card.raw["scene_likeness"]["scale"]))
+        likeness = scene_likeness(self.model, feats, self.card)[0]
         h0 = self.model.initial_beliefs(feats, self.words)
         states = self.model.propagate_beliefs(h0, self.adj)
         logits = self.model.output(torch.cat([states[-1], h0], -1)).squeeze(-1)

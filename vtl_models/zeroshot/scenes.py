@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vtl_models.common import to_numpy
 from vtl_models.hub import ModelCard, load_model
 from vtl_models.multilabel.vocab import INDEX, LABELS
 from vtl_models.zeroshot.graph import SEEN, UNSEEN, normalise_rows, relation_matrices, scene_synsets
@@ -54,3 +55,10 @@ def conse_scores(seen_probs: np.ndarray, seen_words: np.ndarray, unseen_words: n
     weights = np.zeros_like(seen_probs)
     np.put_along_axis(weights, top, np.take_along_axis(seen_probs, top, 1), 1)
     return weights @ cos / np.maximum(weights.sum(1, keepdims=True), 1e-8)
+
+
+@torch.inference_mode()
+def scene_likeness(model: MLZSL, feats: torch.Tensor, card: ModelCard) -> np.ndarray:
+    """(N,) in (0, 1]: 2 ** (-residual / the card's validation threshold); >= 0.5 reads as a generated scene."""
+    residual = to_numpy(model.scene_residual(feats))
+    return np.exp2(-residual / card.raw["scene_likeness"]["residual_threshold"])

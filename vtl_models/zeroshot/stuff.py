@@ -15,6 +15,7 @@ import numpy as np
 from vtl_models.images import fit_longest_side
 
 DETECT_SIDE = 400  # px: the detectors and priors look at a downscaled copy
+FACE_MIN_WEIGHT = 4.0  # the cascade's final-stage confidence below which a "face" is dropped (round things, coins)
 DETECTORS = ("person_detector", "face_detector")  # object detectors; the rest are coarse colour-region priors
 # source -> (lemma, WordNet sense number from 0)
 STUFF_SENSES: dict[str, tuple[str, int]] = {
@@ -49,8 +50,11 @@ def people_scores(rgb: np.ndarray) -> dict[str, float]:
     boxes, weights = hog.detectMultiScale(grey, winStride=(8, 8), padding=(8, 8), scale=1.1)
     hog_score = _saturate(float(np.max(weights)) if len(boxes) else 0.0, 1.0)
     side = max(24, min(grey.shape) // 10)  # a face worth naming is not a speck
-    faces = face.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=8, minSize=(side, side))
-    return {"person_detector": hog_score, "face_detector": 0.8 if len(faces) else 0.0}
+    faces, _, weights = face.detectMultiScale3(
+        grey, scaleFactor=1.1, minNeighbors=8, minSize=(side, side), outputRejectLevels=True
+    )
+    confident = len(faces) > 0 and float(np.max(weights)) >= FACE_MIN_WEIGHT
+    return {"person_detector": hog_score, "face_detector": 0.8 if confident else 0.0}
 
 
 def colour_scores(rgb: np.ndarray) -> dict[str, float]:

@@ -46,12 +46,13 @@ def scene_word_vectors() -> torch.Tensor:
 def train_variant(name: str, args, train, val, words, adj) -> tuple[MLZSL, dict]:
     """Train one variant; returns the best-validation model and its training record."""
     seed_everything(args.seed)
-    cfg = ZeroShotConfig(hidden=args.hidden, steps=args.steps, **VARIANTS[name])
+    cfg = ZeroShotConfig(**({"hidden": args.hidden, "steps": args.steps} | VARIANTS[name]))
     model = MLZSL(cfg)
     feats, labels = train
     model.feat_mean.copy_(feats.mean(0))
     model.feat_std.copy_(feats.std(0) + 1e-4)
     model.scene_words.copy_(words)
+    fit_scene_basis(model, feats)
     optim = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     seen = torch.tensor(SEEN_IDS)
     best, best_map, history, steps, start = None, -1.0, [], 0, time.time()
@@ -79,15 +80,22 @@ def train_variant(name: str, args, train, val, words, adj) -> tuple[MLZSL, dict]
     return model.eval(), record
 
 
+def fit_scene_basis(model: MLZSL, feats: torch.Tensor) -> None:
+    """The principal subspace of the standardised training features (for the auto mode's scene test)."""
+    z = (feats - model.feat_mean) / model.feat_std
+    center = z.mean(0)
+    _, _, vt = torch.linalg.svd(z - center, full_matrices=False)
+    model.scene_center.copy_(center)
+    model.scene_basis.copy_(vt[: model.cfg.basis_dim])
+
+
 def scene_likeness_setting(model: MLZSL, val_feats: torch.Tensor) -> dict:
-    """The auto mode's rule, from validation scenes only: distance d = mean squared z-score of the pooled features,
-    likeness = exp(-max(d - 1, 0) / scale); an image is a scene when likeness >= threshold (99% of val scenes)."""
-    z = (val_feats - model.feat_mean) / model.feat_std
-    d = z.pow(2).mean(1).numpy()
-    scale = float(max(np.percentile(d - 1.0, 50), 1e-3))
-    likeness = np.exp(-np.maximum(d - 1.0, 0.0) / scale)
-    threshold = float(np.percentile(likeness, 1))
-    return {"scale": round(scale, 4), "threshold": round(threshold, 4), "chosen_on": "99% of validation scenes"}
+    """The auto mode's rule, from validation scenes only: likeness = 2 ** (-residual / threshold), where threshold
+    is the 99.5th percentile of validation scenes' residual; an image is a scene when its likeness >= 0.5."""
+    with torch.no_grad():
+        residual = model.scene_residual(val_feats).numpy()
+    threshold = float(np.percentile(residual, 99.5))
+    return {"residual_threshold": round(threshold, 5), "threshold": 0.5, "chosen_on": "99.5% of validation scenes"}
 
 
 def main(argv: list[str] | None = None) -> None:
