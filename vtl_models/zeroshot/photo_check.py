@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from vtl_models.images import to_rgb
 from vtl_models.zeroshot.metrics import per_photo_map
 from vtl_models.zeroshot.photos import EDGE_WEIGHT, PhotoGraph
 
 CHECK_FILE = Path(__file__).resolve().parent / "real_photos.json"
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
-GLOVE_TOP = 10  # ConSE over the whole image's top-10 ImageNet classes
 
 
 def photo_path(source: str, name: str) -> Path:
@@ -36,31 +33,12 @@ def load_check() -> list[dict]:
     return out
 
 
-def _glove_subset() -> tuple[dict[str, np.ndarray], np.ndarray]:
-    data = np.load(Path(__file__).parent / "glove_subset.npz")
-    vectors = data["vectors"].astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return dict(zip(data["phrases"].tolist(), vectors, strict=True)), vectors
-
-
 def conse_photo_scores(graph: PhotoGraph, photos: list[dict], beliefs: list) -> list[dict[str, float]]:
-    """Embedding-only baseline: sum over the whole image's top ImageNet classes of p(class) cos(GloVe label, class)."""
-    from vtl_models.backbones import imagenet_lemmas
-
-    table, _ = _glove_subset()
-    class_names = [name.split(",")[0].strip() for name in imagenet_lemmas()]
-    out = []
-    for photo, belief in zip(photos, beliefs, strict=True):
-        whole = belief.probs[0]
-        top = [c for c in np.argsort(-whole) if class_names[c] in table][:GLOVE_TOP]
-        p = whole[top] / whole[top].sum()
-        scores = {}
-        for label in photo["present"] + photo["absent"]:
-            w = table.get(label)
-            similar = [pi * table[class_names[c]] @ w for pi, c in zip(p, top, strict=True)] if w is not None else []
-            scores[label] = float(sum(similar))
-        out.append(scores)
-    return out
+    """Embedding-only baseline (ConSE): the whole image's top ImageNet classes, GloVe cosine with each label."""
+    return [
+        {label: graph.conse(label, belief.probs[0])[0] for label in photo["present"] + photo["absent"]}
+        for photo, belief in zip(photos, beliefs, strict=True)
+    ]
 
 
 def graph_scores(graph: PhotoGraph, photos: list[dict], beliefs: list, edges) -> list[dict[str, float]]:

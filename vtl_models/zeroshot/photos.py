@@ -10,6 +10,8 @@ learn gates from):
                (alp, valley, seashore...) the sky above it, a shore the water beside it (CONTEXT_EDGES)
   similar      positive correlation: a top class with Wu-Palmer similarity >= SIMILAR_WUP to the label
   stuff        detector / colour nodes (stuff.py) with their own synsets, under the label
+  embedding    the paper's word-vector belief: ConSE over the whole image's top ImageNet classes, the GloVe cosine
+               of each class name with the label, weighted by the class probabilities (EMBEDDING_TOP classes)
   subordinate  a detector node a few hypernym steps above the label ("person" detected -> "man"), weight 0.5
 """
 
@@ -20,15 +22,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from vtl_models.backbones import efficientnet_lite0, imagenet_wordnet_ids, to_tensor
+from vtl_models.backbones import efficientnet_lite0, imagenet_lemmas, imagenet_wordnet_ids, to_tensor
 from vtl_models.common import to_numpy
 from vtl_models.zeroshot.stuff import DETECTORS, STUFF_SENSES, colour_scores, people_scores
 from vtl_models.zeroshot.wordnet import WordNet
+from vtl_models.zeroshot.wordvectors import load_word_vectors
 
 CROP = 0.6  # crop side as a share of the shorter image side; 4 corner crops + 1 centre crop
 CROP_SIZE = 192  # px fed to the classifier for crops (the whole image gets 224)
 SENSE_DECAY = 0.25  # sense i of a label weighs 1 / (1 + SENSE_DECAY * i)
 EDGE_WEIGHT = {"hypernym": 1.0, "stuff": 1.0, "part": 0.8, "context": 0.6, "similar": 0.5, "subordinate": 0.5}
+EDGE_WEIGHT["embedding"] = 0.5
+EMBEDDING_TOP = 10
 SIMILAR_WUP, SIMILAR_TOP = 0.8, 20
 TOP_CLASSES = 10  # a view's belief in a hypernym is the mass of its top classes under it (not the long tail)
 SUBORDINATE_STEPS = 3
@@ -72,7 +77,24 @@ class PhotoGraph:
             root = wordnet.index[lemma][sense]
             mask = np.array([root in anc for anc in self.class_ancestors])
             self.context.append((mask, wordnet.index[implied][implied_sense]))
+        self.vectors = load_word_vectors()
+        names = [name.split(",")[0].strip() for name in imagenet_lemmas()]
+        self.class_vectors = np.stack([self._vector(name) for name in names])  # 1000 x 50, zero rows if unknown
         self.stuff_synsets = {name: wordnet.index[lemma][sense] for name, (lemma, sense) in STUFF_SENSES.items()}
+
+    def _vector(self, text: str) -> np.ndarray:
+        found = self.vectors.phrase(text)
+        return np.zeros(self.vectors.vectors.shape[1], np.float32) if found is None else found
+
+    def conse(self, label: str, whole: np.ndarray) -> tuple[float, int]:
+        """ConSE belief of `label` from whole-image probabilities (1000,), and the class that contributed most."""
+        vector = self.vectors.phrase(label)
+        known = np.abs(self.class_vectors).sum(1) > 0
+        top = [c for c in np.argsort(-whole) if known[c]][:EMBEDDING_TOP]
+        if vector is None or not top:
+            return 0.0, int(top[0]) if top else 0
+        terms = whole[top] * (self.class_vectors[top] @ vector)
+        return float(terms.sum() / max(whole[top].sum(), 1e-8)), int(top[int(np.argmax(terms))])
 
     def _part_closure(self, ancestors: dict[int, int]) -> set[int]:
         """Every part (and each part's hypernyms) of a class or of any of its hypernyms."""
@@ -105,6 +127,10 @@ class PhotoGraph:
         np.put_along_axis(head, top_k, np.take_along_axis(beliefs.probs, top_k, 1), 1)
         top = np.argsort(-best_view)[:SIMILAR_TOP]
         found: list[Evidence] = []
+        if "embedding" in edges:
+            belief, c = self.conse(label, beliefs.probs[0])
+            if belief > 0:
+                found.append(self._evidence(label, c, "embedding", -1, EDGE_WEIGHT["embedding"] * belief, text=label))
         for rank, sense in enumerate(self.wordnet.resolve(label)):
             weight = 1.0 / (1.0 + SENSE_DECAY * rank)
             under = np.array([sense in anc for anc in self.class_ancestors])
@@ -147,9 +173,13 @@ class PhotoGraph:
         """Whether `node` is a hypernym of `sense` at most SUBORDINATE_STEPS above it."""
         return 0 < self.wordnet.ancestors(sense).get(node, SUBORDINATE_STEPS + 1) <= SUBORDINATE_STEPS
 
-    def _evidence(self, label: str, c: int, edge: str, sense: int, score: float, label_sense: int = -1) -> Evidence:
+    def _evidence(
+        self, label: str, c: int, edge: str, sense: int, score: float, label_sense: int = -1, text: str = ""
+    ) -> Evidence:
         wn, synset = self.wordnet, self.classes[c]
-        if edge == "hypernym":
+        if edge == "embedding":
+            path = [wn.name(synset), f"{text} (word vectors)"]
+        elif edge == "hypernym":
             path = [wn.name(s) for s in wn.path_to(synset, sense)]
         else:
             path = [wn.name(synset), wn.name(sense)]
