@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     _configure_environment(args.weights_repo, args.device)
     app = build_app()
+    globals()["demo"] = app  # a Space's reloader (SYSTEM=spaces) looks for a module-level `demo` in app.py
     app.launch(
         server_name=args.host,
         server_port=args.port,

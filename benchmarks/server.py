@@ -14,9 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
-def serve_in_subprocess(port: int | None = None, env: dict[str, str] | None = None, timeout: float = 120.0):
+def serve_in_subprocess(
+    port: int | None = None, env: dict[str, str] | None = None, timeout: float = 120.0, argv: list[str] | None = None
+):
     """Start `python app.py --port PORT` as a user would (a free port if None); yield (process, url, seconds to the
-    first HTTP 200), then stop it."""
+    first HTTP 200), then stop it. `argv` replaces `--port PORT` (e.g. [] to start as a Space does, the port then
+    given by GRADIO_SERVER_PORT in `env`)."""
     if port is None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -24,7 +27,7 @@ def serve_in_subprocess(port: int | None = None, env: dict[str, str] | None = No
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
+        [sys.executable, "app.py", *(["--port", str(port)] if argv is None else argv)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -19,7 +19,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from vtl_models.common import InvalidInput, pick_device
+from vtl_models.common import InvalidInput, on_zero_gpu, pick_device
 from vtl_models.hub import WeightsError, has_card, read_card
 from vtl_models.registry import tab
 from vtl_models.report import BARS, bars_table, metrics_table, verdicts
@@ -83,13 +83,28 @@ def get_predictor(task: str):
     return _predictors[task]
 
 
+GPU_SECONDS = int(os.environ.get("VTL_GPU_SECONDS", "60"))  # the longest a ZeroGPU call may hold its GPU
+
+
+def on_gpu(fn):
+    """`fn` run inside spaces.GPU on a ZeroGPU Space (that tier lends a GPU only within such calls, and the model
+    moves to CUDA there); `fn` itself everywhere else."""
+    if not on_zero_gpu():
+        return fn
+    import spaces  # only on ZeroGPU: elsewhere the app does not need the package
+
+    return spaces.GPU(duration=GPU_SECONDS)(fn)
+
+
 def guarded(fn):
-    """Wrap an event handler so that any failure reaches the user as a readable gr.Error, never a traceback."""
+    """Wrap an event handler so that any failure reaches the user as a readable gr.Error, never a traceback; on a
+    ZeroGPU Space the handler runs inside spaces.GPU."""
+    call = on_gpu(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            return call(*args, **kwargs)
         except gr.Error:
             raise
         except (InvalidInput, WeightsError) as err:

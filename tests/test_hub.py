@@ -116,30 +116,6 @@ def test_missing_file_on_hub_falls_back_to_local(tiny_weights, tmp_path):
     assert result["ok"], result
 
 
-def test_publish_uploads_and_pins_cards(tiny_weights, monkeypatch):
-    calls = {}
-
-    class FakeApi:
-        def __init__(self, token=None):
-            calls["token"] = token
-
-        def create_repo(self, repo_id, **kwargs):
-            calls["repo"] = repo_id
-
-        def upload_folder(self, **kwargs):
-            calls["upload"] = kwargs
-            return type("CommitInfo", (), {"oid": "f" * 40})()
-
-    import huggingface_hub
-
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    assert hub.publish(REPO, token="t") == "f" * 40
-    assert calls["repo"] == REPO and calls["upload"]["folder_path"] == str(tiny_weights)
-    card = hub.read_card("smile", "tiny")
-    assert card.hub == {"repo_id": REPO, "filename": "smile/tiny.safetensors", "revision": "f" * 40}
-    assert hub.load_weights("smile", "tiny")[1].sha256 == card.sha256  # pinning changes nothing but the card
-
-
 def _card(training: dict) -> hub.ModelCard:
     return hub.ModelCard("smile", "x", "x.safetensors", "0" * 64, raw={"training": training})
 

@@ -1,4 +1,4 @@
-"""`python -m vtl_models train|eval|publish|list|report ...`: one entry point for every task.
+"""`python -m vtl_models train|eval|publish|deploy|list|report ...`: one entry point for every task.
 
 Each trained task is a package `vtl_models/<task>/` whose `train.py` has `main(argv)` and whose `evaluate.py` has
 `run(name) -> dict` returning the eval contract (task, model, weights_sha256, n_test, seconds, metrics, baselines).
@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> None:
     evaluate.add_argument("--update-card", action="store_true", help="write the metrics into the model card")
     publish = sub.add_parser("publish", help="upload weights/ with their cards to a Hugging Face model repo")
     publish.add_argument("--repo", required=True, help="USER/NAME of the Hub model repo")
+    deploy = sub.add_parser("deploy", help="create or update a Gradio Space with this app (huggingface_hub)")
+    deploy.add_argument("--space", required=True, help="USER/NAME of the Space")
+    deploy.add_argument("--weights-repo", help="load weights from this model repo (set as VTL_WEIGHTS_REPO) instead")
     sub.add_parser("list", help="list the model cards in weights/")
     report = sub.add_parser("report", help="Markdown of every task's eval vs baselines and bars (the README's results)")
     report.add_argument("--write-readme", action="store_true", help="replace the README's results section with it")
@@ -55,9 +58,13 @@ def main(argv: list[str] | None = None) -> None:
             update_card(args.task, args.name, eval=report)
         print(json.dumps(report, indent=None if args.json else 2))
     elif args.command == "publish":
-        from vtl_models.hub import publish as publish_weights
+        from vtl_models.deploy import publish as publish_weights
 
         print(publish_weights(args.repo, token=os.environ.get("HF_TOKEN")))
+    elif args.command == "deploy":
+        from vtl_models.deploy import deploy as deploy_space
+
+        print(deploy_space(args.space, args.weights_repo, token=os.environ.get("HF_TOKEN")))
     elif args.command == "report":
         from vtl_models.report import results_section, write_readme
 

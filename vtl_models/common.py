@@ -16,11 +16,19 @@ class InvalidInput(ValueError):
     """A user input the models cannot use; its message tells the user what to do."""
 
 
+def on_zero_gpu() -> bool:
+    """True on a Hugging Face ZeroGPU Space, whose environment says so (a GPU is lent per call, in spaces.GPU)."""
+    return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
+
+
 def pick_device(name: str | None = None) -> torch.device:
-    """Return the device to run on: `name` if given ("auto", "cpu", "cuda"), else $VTL_DEVICE, else auto."""
+    """Return the device to run on: `name` if given ("auto", "cpu", "cuda"), else $VTL_DEVICE, else auto (CUDA when
+    a GPU is there, or lent per call on ZeroGPU; else the CPU)."""
     import torch  # imported on first use: the app starts without torch
 
     name = (name or os.environ.get("VTL_DEVICE") or "auto").lower()
+    if name == "auto" and on_zero_gpu():
+        return torch.device("cuda")  # the spaces package makes CUDA usable inside each spaces.GPU call
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():

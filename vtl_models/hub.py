@@ -233,26 +233,3 @@ def update_card(task: str, name: str, **fields) -> None:
     raw = json.loads(path.read_text())
     raw.update(fields)
     path.write_text(json.dumps(raw, indent=2) + "\n")
-
-
-def publish(repo_id: str, token: str | None = None) -> str:
-    """Upload weights/ (files and cards) to a Hub model repo and pin every card to the new commit.
-
-    Returns the commit id; the cards in weights/ then name {repo_id, filename, revision} and should be committed.
-    """
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=token)
-    api.create_repo(repo_id, repo_type="model", exist_ok=True)
-    info = api.upload_folder(
-        repo_id=repo_id,
-        folder_path=str(WEIGHTS_DIR),
-        repo_type="model",
-        allow_patterns=["*/*.safetensors", "*/*.json"],
-        commit_message="Visual Transfer Lab weights",
-    )
-    for card in list_cards():
-        update_card(
-            card.task, card.name, hub={"repo_id": repo_id, "filename": f"{card.task}/{card.file}", "revision": info.oid}
-        )
-    return info.oid
