@@ -35,7 +35,7 @@ class Style:
 
 
 STREET = Style("street", 1.0, (5, 20), (0.35, 0.55), 0.10, (0.0, 0.8), 3.0, 1.0)
-INDOOR = Style("indoor", 0.5, (30, 45), (0.2, 0.35), 0.35, (0.5, 1.3), 6.0, 0.55)
+INDOOR = Style("indoor", 0.5, (30, 45), (0.2, 0.35), 0.12, (0.5, 1.3), 6.0, 0.7)
 STYLES = {"source": STREET, "target": INDOOR}
 
 # Identity ranges per (domain, split): disjoint people. The target's train identities are unlabelled in ARN
@@ -70,10 +70,10 @@ def cameras(domain: str) -> tuple[CameraSetup, ...]:
     """The N_CAMERAS cameras of `domain`: front, back and the two sides, each with its own light and cast."""
     style, rng = STYLES[domain], _rng("cameras", DOMAIN_SEED[domain])
     setups = []
-    for c, azimuth in enumerate((0.0, 180.0, 90.0, -90.0)):
+    for azimuth in (0.0, 180.0, 90.0, -90.0):
         cast = 1.0 + style.cast_strength * rng.uniform(-1, 1, 3)
-        if domain == "target":  # indoor light is warm (tungsten) or green (fluorescent) on every camera
-            cast = cast * (np.array([1.15, 0.95, 0.7]) if c % 2 == 0 else np.array([0.8, 1.05, 0.85]))
+        if domain == "target":  # indoor light: every camera of the network under the same warm tungsten cast
+            cast = cast * np.array([1.0, 0.82, 0.6])
         palette = tuple(tuple(int(v) for v in rng.integers(40, 220, 3)) for _ in range(3))
         setups.append(CameraSetup(azimuth, float(rng.uniform(-60, 60)), tuple(cast / cast.max()), palette))
     return tuple(setups)

@@ -15,7 +15,7 @@ from vtl_models.reid.model import Trunk
 
 log = logging.getLogger("vtl.reid")
 CACHE_DIR = Path(__file__).resolve().parents[2] / "data" / "reid"
-GENERATOR_VERSION = 1  # bump when data.py or pedestrian.py change: the cache is keyed on it
+GENERATOR_VERSION = {"source": 1, "target": 2}  # bump when data.py or pedestrian.py change a domain: caches use it
 SHOTS = {("source", "train"): 2}  # the others: one shot per identity and camera
 BATCH = 128
 
@@ -37,7 +37,7 @@ def trunk_maps(trunk: Trunk, images: np.ndarray, device: torch.device | str = "c
 def load_split(domain: str, split: str, trunk: Trunk | None = None, keep_images: bool = False) -> dict:
     """{"maps": (N, 112, 8, 4) float32, "rows": (N, 3) identity/camera/shot, "images" if asked}, cached on disk."""
     shots = SHOTS.get((domain, split), 1)
-    path = CACHE_DIR / f"v{GENERATOR_VERSION}_{domain}_{split}_{shots}.npz"
+    path = CACHE_DIR / f"v{GENERATOR_VERSION[domain]}_{domain}_{split}_{shots}.npz"
     if path.exists() and not keep_images:
         data = np.load(path)
         return {"maps": torch.from_numpy(data["maps"].astype(np.float32)), "rows": data["rows"]}

@@ -58,7 +58,7 @@ def build() -> None:
     )
     # example queries: other shots (new pose, light, occlusion) of gallery people, one per camera
     ids = list(SPLITS[("target", "gallery")])
-    for k, (person, cam) in enumerate([(ids[3], 0), (ids[17], 1), (ids[42], 2), (ids[101], 3)]):
+    for person, cam in [(ids[3], 0), (ids[17], 1), (ids[42], 2), (ids[101], 3)]:
         query = render_rows("target", np.array([[person, cam, 7]]), workers=1)[0]
         Image.fromarray(query).save(EXAMPLES / f"indoor_id{person}_camera{cam + 1}.png")
     if VIDEO.exists():

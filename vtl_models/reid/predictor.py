@@ -1,9 +1,9 @@
 """Inference API of the Person search tab: a query person (crop or whole frame) -> ranked gallery matches.
 
 The gallery (demos/examples/reid/gallery.jpg + .npz: 1,000 crops of target A's demo identities + vtest.avi
-tracklet crops) is embedded once; its features are cached in a file keyed by the weights' sha256, so a search is one matrix product.
-Past a million crops the matrix product would move to a vector index (faiss IndexFlatIP, then IVF-PQ) over the same
-L2-normalised features.
+tracklet crops) is embedded once; its features are cached in a file keyed by the weights' sha256, so a search is
+one matrix product. Past a million crops the matrix product would move to a vector index (faiss IndexFlatIP, then
+IVF-PQ) over the same L2-normalised features.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def build_tracklets(step: int = 2, min_length: int = 12, per_window: int = 3) ->
     Returns {"crops": uint8 (N, H, W, 3), "track": (N,), "window": (N,) 0 = start, 1 = end, "frame": (N,)}.
     """
     capture = cv2.VideoCapture(str(VIDEO))
-    tracker, frames, index = IoUTracker(threshold=0.3, max_gap=3 * step), {}, 0
+    tracker, track_crops, index = IoUTracker(threshold=0.3, max_gap=3 * step), {}, 0
     while True:
         ok, bgr = capture.read()
         if not ok:
@@ -129,17 +129,19 @@ def build_tracklets(step: int = 2, min_length: int = 12, per_window: int = 3) ->
         if index % step == 0:
             rgb = bgr[..., ::-1].copy()
             tracker.update(index, detect_people(rgb))
-            frames[index] = rgb
+            for track in tracker.live:  # crop as we go: keeping every frame would take ~0.5 GB
+                if track.frames[-1] == index:
+                    track_crops.setdefault(track.track_id, []).append(crop(rgb, track.last))
         index += 1
     crops, track_ids, windows, frame_ids = [], [], [], []
     for track in tracker.tracks():
         if len(track.frames) < min_length:
             continue
         n = len(track.frames)
-        picks = {0: np.linspace(0, n // 3, per_window).astype(int), 1: np.linspace(n - 1 - n // 3, n - 1, per_window)}
+        picks = {0: np.linspace(0, n // 3, per_window), 1: np.linspace(n - 1 - n // 3, n - 1, per_window)}
         for window, positions in picks.items():
             for p in positions.astype(int):
-                crops.append(crop(frames[track.frames[p]], track.boxes[p]))
+                crops.append(track_crops[track.track_id][p])
                 track_ids.append(track.track_id)
                 windows.append(window)
                 frame_ids.append(track.frames[p])

@@ -1,0 +1,52 @@
+"""The Person search predictor with the shipped weights and gallery (skipped until the card exists)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vtl_models.common import InvalidInput
+from vtl_models.hub import has_card
+
+pytestmark = pytest.mark.skipif(not has_card("reid"), reason="no trained reid weights")
+
+EXAMPLE = "indoor_id753_camera1.png"  # a new shot of gallery person 753, seen by camera 1
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    from vtl_models.reid.predictor import load_predictor
+
+    return load_predictor("cpu")
+
+
+def test_gallery_is_the_shipped_one(predictor):
+    assert len(predictor.crops) >= 1000 and predictor.gallery.shape[0] == len(predictor.crops)
+    assert np.allclose(np.linalg.norm(predictor.gallery.numpy(), axis=1), 1.0, atol=1e-3)
+
+
+def test_query_finds_its_own_identity_in_the_other_cameras(predictor):
+    from vtl_models.reid.gallery import EXAMPLES
+
+    result = predictor.predict(str(EXAMPLES / EXAMPLE), top_k=5, exclude_camera=0)
+    assert len(result.matches) == 5
+    assert all(m.camera != "indoor camera 1" for m in result.matches)
+    assert 753 in [m.identity for m in result.matches]
+    scores = [m.score for m in result.matches]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_full_frame_detects_people_and_searches_the_chosen_one(predictor):
+    from vtl_models.reid.gallery import EXAMPLES
+
+    result = predictor.predict(str(EXAMPLES / "vtest_frame120.jpg"), person=1)
+    assert len(result.boxes) >= 1 and result.person == 0
+    assert result.query.shape == (128, 64, 3) and len(result.matches) == 10
+    with pytest.raises(InvalidInput, match="does not exist"):
+        predictor.predict(str(EXAMPLES / "vtest_frame120.jpg"), person=99)
+
+
+def test_no_person_is_a_clear_message(predictor):
+    blank = np.full((480, 640, 3), 128, np.uint8)
+    with pytest.raises(InvalidInput, match="no person found"):
+        predictor.predict(blank)
