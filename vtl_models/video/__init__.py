@@ -1,0 +1,1 @@
+"""Video completion from anchor frames: a stochastic recurrent conditional GAN (SR-cGAN) at small scale."""

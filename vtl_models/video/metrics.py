@@ -1,0 +1,151 @@
+"""Sampling completions from a model, the eval's metrics (PSNR, SSIM, best of N, diversity) and the baselines.
+
+Videos here are uint8 (T, H, W, 3) or (N, T, H, W, 3) numpy arrays; metrics read them as [0, 1] floats and score
+the non-anchor frames only (anchor frames have their own PSNR).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+from skimage.metrics import structural_similarity
+
+from vtl_models.images import to_image, to_tensor
+from vtl_models.video.data import anchor_mask
+
+NORMALISATION = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}  # the card's "input": pixels in [-1, 1]
+
+
+def to_input(videos: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """uint8 (B, T, H, W, 3) -> float (B, T, 3, H, W) in [-1, 1] on `device`."""
+    return to_tensor(videos.reshape(-1, *videos.shape[2:]), NORMALISATION, device).unflatten(0, videos.shape[:2])
+
+
+def to_uint8(videos: torch.Tensor) -> np.ndarray:
+    """float (..., 3, H, W) in [-1, 1] -> uint8 (..., H, W, 3)."""
+    return to_image(videos.flatten(0, -4), NORMALISATION).reshape(*videos.shape[:-3], *videos.shape[-2:], 3)
+
+
+@torch.inference_mode()
+def complete(model, videos: np.ndarray, anchor_steps, samples: int, seed: int, batch: int = 64) -> np.ndarray:
+    """Fill `videos` (B, T, H, W, 3) uint8 from their anchor steps, `samples` times each (codes drawn from `seed`).
+
+    Only the anchor frames of `videos` are read. Returns uint8 (B, samples, T, H, W, 3)."""
+    device = next(model.parameters()).device
+    n, length = videos.shape[:2]
+    mask_row = torch.from_numpy(anchor_mask(anchor_steps, length)).to(device)
+    generator = torch.Generator().manual_seed(int(seed))
+    codes = torch.randn(n, samples, model.cfg.code_dim, generator=generator).to(device)
+    out = []
+    for start in range(0, n, batch):
+        x = to_input(videos[start : start + batch], device)
+        mask = mask_row.expand(len(x), -1)
+        out.append(to_uint8(model(x, mask, codes[start : start + batch])["video"]))
+    return np.concatenate(out)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR (dB) of two uint8 arrays of the same shape, over all their pixels (capped at 60 dB for identical ones)."""
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2) / 255.0**2
+    return float(min(60.0, 10 * np.log10(1.0 / max(mse, 1e-12))))
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM over frames of two uint8 videos (T, H, W, 3) (scikit-image, 7x7 window, colour)."""
+    pairs = zip(a, b, strict=True)
+    return float(np.mean([structural_similarity(x, y, channel_axis=-1, data_range=255) for x, y in pairs]))
+
+
+def diversity(samples: np.ndarray) -> float:
+    """Mean pairwise L1 (in [0, 1] units) between the samples (S, T, H, W, 3) of one video; 0 for one sample."""
+    s = samples.astype(np.float32) / 255.0
+    pairs = [np.abs(s[i] - s[j]).mean() for i in range(len(s)) for j in range(i + 1, len(s))]
+    return float(np.mean(pairs)) if pairs else 0.0
+
+
+def score(truth: np.ndarray, samples: np.ndarray, anchor_steps, with_ssim: bool = True) -> dict[str, float]:
+    """Metrics of one video's samples against the truth. truth (T, H, W, 3), samples (S, T, H, W, 3).
+
+    best5: the best sample by PSNR of the non-anchor frames (SSIM: the best sample by SSIM); mean: over samples;
+    anchor_psnr: of the first sample's anchor frames; diversity over the non-anchor frames."""
+    mask = anchor_mask(anchor_steps, len(truth)) > 0
+    free = ~mask
+    values = [psnr(s[free], truth[free]) for s in samples]
+    out = {
+        "psnr_best": max(values),
+        "psnr_mean": float(np.mean(values)),
+        "anchor_psnr": psnr(samples[0][mask], truth[mask]),
+        "diversity": diversity(samples[:, free]),
+    }
+    if with_ssim:
+        out["ssim_best"] = max(ssim(s[free], truth[free]) for s in samples)
+    return out
+
+
+def mean_scores(truths: np.ndarray, samples: np.ndarray, anchor_steps, with_ssim: bool = True) -> dict[str, float]:
+    """`score` averaged over videos: truths (N, T, H, W, 3), samples (N, S, T, H, W, 3)."""
+    rows = [score(t, s, anchor_steps, with_ssim) for t, s in zip(truths, samples, strict=True)]
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+# ---------------------------------------------------------------- baselines (one deterministic sample each)
+
+
+def linear_blend(video: np.ndarray, anchor_steps) -> np.ndarray:
+    """Each step as the time-weighted blend of the nearest anchors around it (the nearest anchor at the ends)."""
+    steps = sorted(anchor_steps)
+    out = video.astype(np.float32).copy()
+    for t in range(len(video)):
+        before = [s for s in steps if s <= t]
+        after = [s for s in steps if s >= t]
+        p = before[-1] if before else after[0]
+        n = after[0] if after else before[-1]
+        w = 0.0 if n == p else (t - p) / (n - p)
+        out[t] = (1 - w) * video[p] + w * video[n]
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def repeat_last(video: np.ndarray, anchor_steps) -> np.ndarray:
+    """Each step as the last anchor at or before it (the first anchor before any)."""
+    steps = sorted(anchor_steps)
+    out = video.copy()
+    for t in range(len(video)):
+        before = [s for s in steps if s <= t]
+        out[t] = video[before[-1] if before else steps[0]]
+    return out
+
+
+_DIS = None
+
+
+def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    global _DIS
+    if _DIS is None:
+        _DIS = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    grey = lambda x: cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)  # noqa: E731
+    return _DIS.calc(grey(a), grey(b), None)
+
+
+def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    h, w = flow.shape[:2]
+    grid = np.stack(np.meshgrid(np.arange(w), np.arange(h)), -1).astype(np.float32)
+    coords = grid + flow
+    return cv2.remap(image, coords[..., 0], coords[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def dis_flow(video: np.ndarray, anchor_steps) -> np.ndarray:
+    """Interpolation by OpenCV DIS optical flow: between anchors p < n, step t at w = (t-p)/(n-p) is the blend of p
+    warped back along w of the flow t->p (approximated by -w * flow p->n) and n warped along (1-w) of flow n->p."""
+    steps = sorted(anchor_steps)
+    out = linear_blend(video, steps).astype(np.float32)
+    for p, n in zip(steps[:-1], steps[1:], strict=True):
+        if n - p < 2:
+            continue
+        forward, backward = _flow(video[p], video[n]), _flow(video[n], video[p])
+        for t in range(p + 1, n):
+            w = (t - p) / (n - p)
+            from_p = _warp(video[p], -w * forward)  # sample p where the pixel at t came from
+            from_n = _warp(video[n], -(1 - w) * backward)
+            out[t] = (1 - w) * from_p + w * from_n
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)

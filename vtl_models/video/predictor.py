@@ -1,0 +1,148 @@
+"""Inference for the Video completion tab: anchor frames at chosen steps -> several completed sequences.
+
+Frames (any size, any image a user sends) -> vtl_models.images.to_rgb -> centre square -> the model's size ->
+SR-cGAN, once per sample with its own stochastic code -> uint8 sequences. Also: reading a short clip (GIF, MP4...)
+into frames, and the display helpers (anchors marked with a coloured border, samples side by side, upscaled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from vtl_models.common import InvalidInput
+from vtl_models.hub import ModelCard
+from vtl_models.hub import load_model as load_from_card
+from vtl_models.images import center_square, to_rgb
+from vtl_models.video.metrics import complete
+from vtl_models.video.model import SRcGAN, VideoConfig
+
+MAX_LENGTH = 16  # frames per sequence: the model was trained on 8-16
+MAX_SAMPLES = 4
+MAX_CLIP_FRAMES = 600  # frames read from an uploaded clip at most (~20 s at 30 fps)
+ANCHOR_COLOUR = (255, 140, 0)  # the border of anchor frames in the display
+
+
+@dataclass
+class VideoCompletion:
+    """Completed sequences and where their anchors were."""
+
+    sequences: np.ndarray  # uint8 (S, T, H, W, 3) at the model's size; anchor steps hold the model's own output
+    anchors: list[int]  # 0-based anchor steps
+    anchor_frames: np.ndarray  # uint8 (A, H, W, 3): the anchors as given to the model (cropped, resized)
+
+
+def prepare_frame(image, size: int) -> np.ndarray:
+    """Any user image -> uint8 (size, size, 3): the centred square, resized (area filter)."""
+    square = center_square(to_rgb(image))
+    interpolation = cv2.INTER_AREA if square.shape[0] > size else cv2.INTER_CUBIC
+    return cv2.resize(square, (size, size), interpolation=interpolation)
+
+
+def read_clip(path, max_frames: int = MAX_CLIP_FRAMES) -> list[np.ndarray]:
+    """All frames (up to `max_frames`) of an animated GIF/WebP/PNG or a video file (MP4, AVI, WebM...) as uint8 RGB.
+
+    Raises:
+        InvalidInput: the file is neither a readable image nor a video.
+    """
+    import imageio.v2 as imageio
+
+    frames: list[np.ndarray] = []
+    try:
+        with imageio.get_reader(str(path)) as reader:
+            for frame in reader:
+                frames.append(to_rgb(np.asarray(frame)))
+                if len(frames) >= max_frames:
+                    break
+    except InvalidInput:
+        raise
+    except Exception as err:  # imageio raises many types for files it cannot decode
+        raise InvalidInput(
+            f"This file could not be read as an image or a video ({type(err).__name__}). Give a GIF, MP4, PNG or JPEG."
+        ) from err
+    if not frames:
+        raise InvalidInput("This file could not be read as an image or a video: it holds no frames.")
+    return frames
+
+
+def parse_steps(text: str) -> list[int]:
+    """'1, 4, 8' (1-based, as the tab shows them) -> [0, 3, 7]."""
+    try:
+        steps = [int(part) - 1 for part in str(text).replace(";", ",").replace(" ", ",").split(",") if part]
+    except ValueError as err:
+        raise InvalidInput(f"anchor steps must be whole numbers separated by commas, like '1, 8': {text!r}") from err
+    if not steps:
+        raise InvalidInput("give the anchor steps as numbers separated by commas, like '1, 8'")
+    return steps
+
+
+def mark_anchors(sequence: np.ndarray, anchors, scale: int = 4, border: int = 2) -> np.ndarray:
+    """Upscale (nearest) a sequence (T, H, W, 3) by `scale` for viewing and draw a coloured border on anchor steps."""
+    big = sequence.repeat(scale, axis=1).repeat(scale, axis=2)
+    for t in anchors:
+        big[t, :border], big[t, -border:] = ANCHOR_COLOUR, ANCHOR_COLOUR
+        big[t, :, :border], big[t, :, -border:] = ANCHOR_COLOUR, ANCHOR_COLOUR
+    return big
+
+
+def side_by_side(sequences: list[np.ndarray], gap: int = 4) -> np.ndarray:
+    """Sequences of equal shape (T, H, W, 3) -> one sequence with them in a row, separated by white gaps."""
+    t, h = sequences[0].shape[:2]
+    spacer = np.full((t, h, gap, 3), 255, np.uint8)
+    parts = [p for seq in sequences for p in (seq, spacer)][:-1]
+    return np.concatenate(parts, axis=2)
+
+
+class VideoPredictor:
+    """SR-cGAN with its committed weights: anchors at chosen steps -> `samples` completed sequences."""
+
+    def __init__(self, model: SRcGAN, card: ModelCard):
+        self.model, self.card = model, card
+        self.size = model.cfg.size
+
+    @torch.inference_mode()
+    def predict(self, frames, anchor_steps, length: int, samples: int = 2, seed: int = 0) -> VideoCompletion:
+        """Complete a sequence of `length` frames from `frames` placed at `anchor_steps` (0-based, same order).
+
+        Args:
+            frames: images (paths, PIL images or arrays of any size and mode), one per anchor step.
+            anchor_steps: where each frame sits in the sequence, 0-based.
+            length: frames in the completed sequence (2-16).
+            samples: how many different completions (1-4), each from its own stochastic code.
+            seed: the codes' seed: the same seed gives the same samples.
+        """
+        frames, steps = list(frames or []), [int(s) for s in anchor_steps]
+        if not 2 <= int(length) <= MAX_LENGTH:
+            raise InvalidInput(f"the sequence length must be between 2 and {MAX_LENGTH} frames; got {length}")
+        if not frames:
+            raise InvalidInput("give at least one anchor frame")
+        if len(frames) != len(steps):
+            raise InvalidInput(f"{len(frames)} frames were given for {len(steps)} anchor steps: give one per step")
+        if len(set(steps)) != len(steps):
+            raise InvalidInput(f"each anchor step may be used once; got {[s + 1 for s in steps]}")
+        if min(steps) < 0 or max(steps) >= length:
+            raise InvalidInput(f"anchor steps {[s + 1 for s in steps]} must lie between 1 and {length}")
+        if len(steps) >= length:
+            raise InvalidInput("every step is an anchor: leave at least one step for the model to fill")
+        if not 1 <= int(samples) <= MAX_SAMPLES:
+            raise InvalidInput(f"the number of samples must be between 1 and {MAX_SAMPLES}; got {samples}")
+        anchors = np.stack([prepare_frame(f, self.size) for f in frames])
+        video = np.zeros((1, int(length), self.size, self.size, 3), np.uint8)
+        video[0, steps] = anchors
+        sequences = complete(self.model, video, steps, int(samples), int(seed) % 2**31)[0]
+        order = np.argsort(steps)
+        return VideoCompletion(sequences, sorted(steps), anchors[order])
+
+
+def build(card: ModelCard) -> SRcGAN:
+    """The module a video card describes."""
+    return SRcGAN(VideoConfig(**card.config))
+
+
+def load_predictor(device: torch.device | None = None, name: str = "default") -> VideoPredictor:
+    """Build the predictor from weights/video/<name> (sha256-checked)."""
+    model, card = load_from_card("video", name, build, device or torch.device("cpu"))
+    return VideoPredictor(model, card)

@@ -1,0 +1,249 @@
+"""Train SR-cGAN in the seed's three stages and write weights/video/{no_gan,gan,default}.
+
+    python -m vtl_models train video --minutes 3,11,6,6
+
+Stage 1: the VAE (frame encoder/decoder) on single frames. Stage 2: the recurrent temporal generator and the
+compositor with the VAE, reconstruction losses only: the best of K samples per video is pulled to the truth (the
+variety loss that keeps the stochastic code in use), all samples weakly; this is the `no_gan` ablation. Stage 3:
+continues from it with the frame and video discriminators (hinge loss) added. Both are scored on validation seeds;
+the default is the GAN only if it does not lose best-of-5 PSNR (interpolation + prediction) or anchor PSNR there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+import time
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from vtl_models.common import seed_everything
+from vtl_models.hub import save_weights
+from vtl_models.video.data import SPLIT_OFFSET, TASKS, random_real_clips, random_task, shape_batch, shape_motion
+from vtl_models.video.metrics import complete, mean_scores, to_input
+from vtl_models.video.model import (
+    FrameDiscriminator,
+    SRcGAN,
+    VideoConfig,
+    VideoDiscriminator,
+    condition_of,
+    hinge_d,
+    kl_divergence,
+)
+
+log = logging.getLogger("vtl.video.train")
+N_VAL = int(__import__("os").environ.get("VTL_VIDEO_NVAL", 48))  # validation videos per task
+TRAIN_SEEDS = SPLIT_OFFSET["val"]  # training seeds are drawn from 0 .. this - 1
+
+
+def training_videos(rng: np.random.Generator, n: int, length: int, size: int, real_share: float) -> torch.Tensor:
+    """A batch of random training videos (float, [-1, 1]); `real_share` of them are vtest.avi clips."""
+    n_real = int(rng.binomial(n, real_share))
+    seeds = rng.integers(0, TRAIN_SEEDS, n - n_real)
+    videos = [np.stack([shape_motion(int(s), size, length) for s in seeds])] if n > n_real else []
+    real = random_real_clips(rng, n_real, size, length) if n_real else None
+    if real is not None:
+        videos.append(real)
+    return to_input(np.concatenate(videos))
+
+
+def validation_set(size: int) -> dict[str, np.ndarray]:
+    """The fixed validation videos per task (never the test seeds)."""
+    tasks = enumerate(TASKS.items())
+    return {task: shape_batch("val", i * N_VAL, N_VAL, size, length) for i, (task, (_, length)) in tasks}
+
+
+def validate(model: SRcGAN, val: dict[str, np.ndarray]) -> dict[str, float]:
+    """Best-of-5 and mean PSNR, anchor PSNR, diversity per task, plus a sharpness ratio (model / truth gradients)."""
+    model.eval()
+    out = {}
+    for task, videos in val.items():
+        steps, _ = TASKS[task]
+        samples = complete(model, videos, steps, samples=5, seed=1)
+        scores = mean_scores(videos, samples, steps, with_ssim=False)
+        out.update({f"{task}_{k}": round(v, 3) for k, v in scores.items()})
+        grad = lambda v: np.abs(np.diff(v.astype(np.float32), axis=-2)).mean()  # noqa: E731
+        out[f"{task}_sharpness"] = round(float(grad(samples) / grad(videos)), 3)
+    out["best5_psnr"] = round((out["interpolation_psnr_best"] + out["prediction_psnr_best"]) / 2, 3)
+    model.train()
+    return out
+
+
+def vae_loss(model: SRcGAN, frames: torch.Tensor, beta: float) -> torch.Tensor:
+    mean, logvar = model.encoder(frames)
+    sample = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
+    return F.l1_loss(model.decoder(sample)[1], frames) + beta * kl_divergence(mean, logvar)
+
+
+def completion_losses(model: SRcGAN, video: torch.Tensor, mask: torch.Tensor, k: int, args) -> dict:
+    """Reconstruction terms of a batch: variety (best of K), mean over K, anchors, and the VAE on the anchors."""
+    code = torch.randn(video.shape[0], k, model.cfg.code_dim)
+    out = model(video, mask, code)
+    error = (out["video"] - video[:, None]).abs().mean((3, 4, 5))  # (B, K, T)
+    free = (1 - mask)[:, None]
+    per_sample = (error * free).sum(2) / free.sum(2)  # (B, K)
+    anchors = mask[:, None]
+    anchor_error = ((error * anchors).sum(2) / anchors.sum(2)).mean()
+    anchor_frames = video.flatten(0, 1)[mask.flatten() > 0.5]
+    return {
+        "out": out,
+        "variety": per_sample.min(1).values.mean(),
+        "mean": per_sample.mean(),
+        "anchor": anchor_error,
+        "vae": vae_loss(model, anchor_frames, args.beta),
+    }
+
+
+def train(args) -> dict:
+    seed_everything(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    cfg = VideoConfig(size=args.size)
+    model = SRcGAN(cfg)
+    minutes = [float(m) for m in args.minutes.split(",")]
+    val = validation_set(cfg.size)
+    history: dict[str, list] = {"vae": []}
+    results, steps, no_gan_state = {}, {}, None
+    start = time.time()
+
+    # stage 1: VAE
+    opt = torch.optim.Adam(model.parameters(), args.lr)
+    stage_end, step = time.time() + 60 * minutes[0], 0
+    with tqdm(desc="stage 1 VAE", unit="step", file=sys.stderr, mininterval=15) as bar:
+        while time.time() < stage_end:
+            frames = training_videos(rng, args.batch, 4, cfg.size, args.real_share).flatten(0, 1)
+            loss = vae_loss(model, frames, args.beta)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            if step % 50 == 0:
+                history["vae"].append([step, round(loss.item(), 4)])
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+            bar.update()
+    steps["vae"] = step
+
+    # stage 2: the recurrent generator with reconstruction losses; stage 3: two equal-time continuations from it,
+    # without (no_gan) and with the discriminators (gan), so the comparison is not confounded by training time
+    frame_d, video_d = FrameDiscriminator(cfg), VideoDiscriminator(cfg)
+    d_opt = torch.optim.Adam([*frame_d.parameters(), *video_d.parameters()], args.lr_d, betas=(0.5, 0.999))
+    branch_point = None
+    for stage, stage_minutes in (("recurrent", minutes[1]), ("no_gan", minutes[2]), ("gan", minutes[3])):
+        adversarial = stage == "gan"
+        if branch_point is not None:
+            model.load_state_dict(branch_point)
+        opt = torch.optim.Adam(model.parameters(), args.lr, betas=(0.5, 0.999) if adversarial else (0.9, 0.999))
+        if stage != "recurrent":
+            for group in opt.param_groups:
+                group["lr"] = args.lr / 2  # the continuations settle at a lower rate
+        stage_end, step = time.time() + 60 * stage_minutes, 0
+        with tqdm(desc=f"stage {stage}", unit="step", file=sys.stderr, mininterval=15) as bar:
+            while time.time() < stage_end:
+                anchor_steps, length = random_task(rng)
+                video = training_videos(rng, args.batch, length, cfg.size, args.real_share)
+                mask = torch.zeros(len(video), length)
+                mask[:, list(anchor_steps)] = 1.0
+                terms = completion_losses(model, video, mask, args.samples, args)
+                loss = terms["variety"] + args.w_mean * terms["mean"] + args.w_anchor * terms["anchor"] + terms["vae"]
+                if adversarial:
+                    fake = terms["out"]["video"].flatten(0, 1)  # (B*K, T, 3, H, W)
+                    cond = condition_of(video, mask)
+                    fake_cond = cond.repeat_interleave(args.samples, 0)
+                    d_loss = hinge_d(video_d(video, cond), video_d(fake.detach(), fake_cond)) + hinge_d(
+                        frame_d(video.flatten(0, 1), cond.flatten(0, 1)),
+                        frame_d(fake.detach().flatten(0, 1), fake_cond.flatten(0, 1)),
+                    )
+                    d_opt.zero_grad(set_to_none=True)
+                    d_loss.backward()
+                    d_opt.step()
+                    g_adv = -video_d(fake, fake_cond).mean()
+                    g_adv = g_adv - frame_d(fake.flatten(0, 1), fake_cond.flatten(0, 1)).mean()
+                    loss = loss + args.w_adv * g_adv
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                step += 1
+                if step % 25 == 0:
+                    row = [step, round(terms["variety"].item(), 4), round(terms["anchor"].item(), 4)]
+                    if adversarial:
+                        row += [round(d_loss.item(), 4), round(g_adv.item(), 4)]
+                    history.setdefault(stage, []).append(row)
+                    bar.set_postfix(variety=row[1], anchor=row[2])
+                bar.update()
+        steps[stage] = step
+        results[stage] = validate(model, val)
+        log.info("%s validation: %s", stage, results[stage])
+        if stage == "recurrent":
+            branch_point = {k: v.clone() for k, v in model.state_dict().items()}
+            continue
+        save(stage, model, cfg, args, steps, history, results, time.time() - start, no_gan_state)
+        if stage == "no_gan":
+            no_gan_state = {k: v.clone() for k, v in model.state_dict().items()}
+    return results
+
+
+def keep_gan(results: dict) -> bool:
+    """The GAN is the default only if, on validation, it loses neither best-of-5 PSNR nor anchor PSNR."""
+    gan, plain = results["gan"], results["no_gan"]
+    anchors = min(gan["interpolation_anchor_psnr"], gan["prediction_anchor_psnr"])
+    plain_anchors = min(plain["interpolation_anchor_psnr"], plain["prediction_anchor_psnr"])
+    return gan["best5_psnr"] >= plain["best5_psnr"] and anchors >= min(30.0, plain_anchors)
+
+
+def save(stage, model, cfg, args, steps, history, results, seconds, no_gan_state=None) -> None:
+    """Write the stage's weights and card; after the GAN stage also the default (GAN or no_gan, by validation)."""
+    command = "python -m vtl_models train video " + " ".join(shlex.quote(a) for a in args.argv)
+    card = {
+        "config": cfg.to_dict(),
+        "input": {"size": cfg.size, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "frames": 16},
+        "training": {
+            "command": command,
+            "stage": stage,
+            "seconds": round(seconds),
+            "steps": dict(steps),
+            "batch": args.batch,
+            "samples_per_video": args.samples,
+            "loss_weights": {"mean": args.w_mean, "anchor": args.w_anchor, "adv": args.w_adv if stage == "gan" else 0},
+            "kl_beta": args.beta,
+            "real_share": args.real_share,
+            "data_seed": f"Shape Motion train seeds 0..{TRAIN_SEEDS - 1} (random), val {SPLIT_OFFSET['val']}.., "
+            f"test {SPLIT_OFFSET['test']}..; vtest.avi clips (train); tree.avi held out (test)",
+            "history": history,
+            "validation": results,
+        },
+    }
+    save_weights("video", stage, model.state_dict(), card)
+    if stage == "gan":
+        kept = keep_gan(results)
+        card["training"]["default_is"] = "gan" if kept else "no_gan (the GAN run did not help on validation)"
+        log.info("default = %s", card["training"]["default_is"])
+        save_weights("video", "default", model.state_dict() if kept else no_gan_state, card)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m vtl_models train video", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--minutes", default="3,11,6,6", help="budgets: VAE, recurrent, then each continuation (no_gan, gan)"
+    )
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=12)
+    parser.add_argument("--samples", type=int, default=2, help="K samples per video for the variety loss")
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr-d", type=float, default=2e-4)
+    parser.add_argument("--beta", type=float, default=1e-3, help="KL weight of the VAE")
+    parser.add_argument("--w-mean", type=float, default=0.1)
+    parser.add_argument("--w-anchor", type=float, default=2.0)
+    parser.add_argument("--w-adv", type=float, default=0.01)
+    parser.add_argument("--real-share", type=float, default=0.2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    args.argv = argv
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    print(train(args))
