@@ -88,7 +88,22 @@ def mark_anchors(sequence: np.ndarray, anchors, scale: int = 4, border: int = 2)
     return big
 
 
-def side_by_side(sequences: list[np.ndarray], gap: int = 4) -> np.ndarray:
+def with_timeline(sequence: np.ndarray, anchors, height: int = 12) -> np.ndarray:
+    """Add a strip under each frame: a tick per step (anchors in the anchor colour) and the current step lit.
+
+    Every frame then differs from the next, so GIF writers cannot merge repeated frames (the frame count holds)."""
+    t, _, w = sequence.shape[:3]
+    strip = np.full((t, height, w, 3), 40, np.uint8)
+    edges = np.linspace(0, w, t + 1).round().astype(int)
+    for step in range(t):
+        colour = ANCHOR_COLOUR if step in anchors else (110, 110, 110)
+        strip[:, 3:-3, edges[step] + 1 : edges[step + 1] - 1] = colour
+        strip[step, 1:-1, edges[step] : edges[step + 1]] = (255, 255, 255)
+        strip[step, 3:-3, edges[step] + 1 : edges[step + 1] - 1] = colour
+    return np.concatenate([sequence, strip], axis=1)
+
+
+def side_by_side(sequences: list[np.ndarray], gap: int = 8) -> np.ndarray:
     """Sequences of equal shape (T, H, W, 3) -> one sequence with them in a row, separated by white gaps."""
     t, h = sequences[0].shape[:2]
     spacer = np.full((t, h, gap, 3), 255, np.uint8)
