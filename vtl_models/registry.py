@@ -157,6 +157,7 @@ TABS: tuple[Tab, ...] = (
         "Give a few anchor frames; get the whole sequence as a GIF, several samples.",
         "'Completing videos from a deep glimpse': Shape Motion, KTH and MUG at 64x64; interpolation from frames 1 "
         "and 8, prediction of 16 frames from 1-6; a VAE, a recurrent generator and frame + video discriminators.",
+        example=("video/shapes_2.gif", None, "prediction", "", 16, 1, 2, 0),
         bars=(
             Bar("interp_psnr_best5", ">=", baseline="linear_blend", margin=1.0),
             Bar("interp_psnr_best5", ">=", baseline="dis_flow", margin=1.0),
