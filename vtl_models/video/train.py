@@ -182,6 +182,7 @@ def train(args) -> dict:
                     loss = loss + args.w_adv * g_adv
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # the GRU at a high rate: no spikes
                 opt.step()
                 step += 1
                 if step % 25 == 0:
