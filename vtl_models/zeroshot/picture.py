@@ -20,7 +20,9 @@ EDGE_COLOURS = {  # RGB per edge kind (photo paths and GGNN relations)
     "positive": (30, 150, 60),
     "negative": (210, 40, 40),
 }
-WIDTH, ROW, BOX_H, GAP = 960, 44, 28, 34
+PHOTO_LEGEND = ("hypernym", "part", "context", "stuff", "subordinate", "similar", "embedding")
+EDGE_COLOURS["embedding"] = (0, 0, 0)
+WIDTH, ROW, BOX_H, GAP, TOP = 960, 44, 28, 34, 54
 MAX_NODES = 5  # longer hypernym paths keep their two ends and an ellipsis
 PATHS_PER_LABEL, MESSAGES_PER_NODE = 2, 3
 
@@ -41,15 +43,15 @@ def _rows(evidence: dict[str, list[Evidence]], scores: dict[str, float], top: in
     rows = []
     for label in sorted(scores, key=lambda k: -scores[k])[:top]:
         found = evidence.get(label, [])
-        beliefs = [e for e in found if e.score > 0][:PATHS_PER_LABEL]
+        beliefs = [e for e in found if e.score >= 0.005][:PATHS_PER_LABEL]
         messages = sorted((e for e in found if e.strength > 0), key=lambda e: -e.strength)[:MESSAGES_PER_NODE]
         if not beliefs:
             rows.append(("similar", [label], f"{label}: {scores[label]:.2f} (no path carried belief)"))
         for e in beliefs:
             source = e.source.split(":", 1)[-1]
-            nodes = [source] + [n for n in e.path if n != source]
+            nodes = [source] + [n for n in e.path if n != source and n != label]
             if e.edge == "node":
-                nodes = ["image + word vector", *nodes]
+                nodes = ["image + word vector", f"{source} node"]
             rows.append((e.edge, _shorten(nodes) + [f"{label} {e.score:.2f}"], f"{e.edge} edge"))
         for e in messages:
             caption = f"GGNN message ({e.edge}) {e.strength:.1f}"
@@ -61,18 +63,19 @@ def graph_picture(evidence: dict[str, list[Evidence]], scores: dict[str, float],
     """uint8 RGB picture: one row per belief path (source -> ... -> label), edge colour = kind, legend on top."""
     rows = _rows(evidence, scores, top)
     font, small = _font(14), _font(12)
-    height = 40 + ROW * max(len(rows), 1) + 10
+    height = TOP + ROW * max(len(rows), 1) + 10
     canvas = Image.new("RGB", (WIDTH, height), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
     title = "scene mode: the GGNN's label graph" if mode == "scene" else "photo mode: ImageNet classes and detectors"
     draw.text((10, 8), title + " -> WordNet -> your labels", fill=(0, 0, 0), font=font)
-    x_legend = 520
-    for kind in ("hypernym", "part", "context", "stuff", "similar", "negative"):
-        draw.line([(x_legend, 17), (x_legend + 18, 17)], fill=EDGE_COLOURS[kind], width=3)
-        draw.text((x_legend + 22, 10), kind, fill=(60, 60, 60), font=small)
+    x_legend = 10
+    kinds = ("hyponym_of", "hypernym_of", "positive", "negative") if mode == "scene" else PHOTO_LEGEND
+    for kind in kinds:
+        draw.line([(x_legend, 35), (x_legend + 18, 35)], fill=EDGE_COLOURS[kind], width=3)
+        draw.text((x_legend + 22, 28), kind, fill=(60, 60, 60), font=small)
         x_legend += 22 + int(draw.textlength(kind, font=small)) + 12
     for i, (kind, nodes, caption) in enumerate(rows):
-        y, x = 40 + i * ROW, 10
+        y, x = TOP + i * ROW, 10
         colour = EDGE_COLOURS.get(kind, (0, 0, 0))
         for j, name in enumerate(nodes):
             text = name[:28]

@@ -13,10 +13,11 @@ from vtl_models.multilabel.data import Backbone
 from vtl_models.multilabel.scenes import SIZE
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import pool_maps
-from vtl_models.zeroshot.graph import RELATIONS, SEEN, scene_synsets
+from vtl_models.zeroshot.graph import RELATIONS, SEEN, normalise_rows, relation_matrices, scene_synsets
 from vtl_models.zeroshot.photos import Evidence, PhotoGraph
-from vtl_models.zeroshot.scenes import load_scene_model, scene_adjacency, scene_likeness
+from vtl_models.zeroshot.scenes import load_scene_model, scene_likeness
 from vtl_models.zeroshot.wordnet import load_wordnet
+from vtl_models.zeroshot.wordvectors import load_word_vectors
 
 MAX_LABELS, MAX_LABEL_CHARS = 50, 40
 MODES = ("auto", "scene", "photo")
@@ -31,6 +32,19 @@ class ZeroShotPrediction:
     scores: dict[str, float]
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     scene_likeness: float = 0.0  # how close the image's backbone features are to the generated scenes' (0..1)
+
+
+@dataclass
+class SceneGraph:
+    """One GGNN run: node names (18 scene labels, then typed ones), their synsets, the node of each typed label,
+    sigmoid scores per node, states h^(0..T) and the row-normalised adjacency (R, K, K)."""
+
+    nodes: list[str]
+    synsets: list[int]
+    node_of: dict[str, int]
+    scores: np.ndarray
+    states: list[torch.Tensor]
+    adj: torch.Tensor
 
 
 def parse_labels(text: str) -> list[str]:
@@ -57,7 +71,7 @@ class ZeroShotPredictor:
         self.device = torch.device(device)
         self.wordnet = load_wordnet()
         self.model, self.words, self.card = load_scene_model("default", self.device)
-        self.adj = scene_adjacency(self.wordnet).to(self.device)
+        self.vectors = load_word_vectors()
         self.backbone = Backbone().to(self.device)
         self.photos = PhotoGraph(self.wordnet, self.device)
         self.scene_synsets = scene_synsets(self.wordnet)
@@ -76,17 +90,40 @@ class ZeroShotPredictor:
         return out
 
     @torch.inference_mode()
-    def scene_pass(self, image: np.ndarray) -> tuple[np.ndarray, list[torch.Tensor], float]:
-        """Scene-label scores (18,), GGNN states h^(0..T) (each 1, 18, H) and the scene likeness of an image."""
+    def scene_pass(self, image: np.ndarray) -> tuple[torch.Tensor, float]:
+        """Pooled backbone features (1, D) of the image as a 128 px scene, and its scene likeness."""
         scene = resize(image, SIZE) if image.shape[:2] != (SIZE, SIZE) else image
         f16, f32 = self.backbone(torch.tensor(scene, device=self.device)[None])
         feats = pool_maps(f16, f32)
-        likeness = scene_likeness(self.model, feats, self.card)[0]
-        h0 = self.model.initial_beliefs(feats, self.words)
-        states = self.model.propagate_beliefs(h0, self.adj)
-        logits = self.model.output(torch.cat([states[-1], h0], -1)).squeeze(-1)
-        return to_numpy(torch.sigmoid(logits)[0]), states, likeness
+        return feats, float(scene_likeness(self.model, feats, self.card)[0])
 
+    @torch.inference_mode()
+    def scene_graph(self, feats: torch.Tensor, names: list[str], senses: dict[str, list[int]]) -> SceneGraph:
+        """Run the GGNN on the 18 scene labels plus one node per typed label that is not one of them (its first
+        WordNet sense, its GloVe vector, WordNet edges to every other node): the paper's unseen-label inference."""
+        nodes, synsets = list(LABELS), list(self.scene_synsets)
+        node_of = {}
+        for name in names:
+            match = [k for k, synset in enumerate(self.scene_synsets) if synset in senses[name]]
+            if match:
+                node_of[name] = match[0]
+            else:
+                node_of[name] = len(nodes)
+                nodes.append(name)
+                synsets.append(senses[name][0])
+        extra = [self.vectors.phrase(n) for n in nodes[len(LABELS) :]]
+        extra = [np.zeros(self.words.shape[1], np.float32) if v is None else v for v in extra]
+        words = self.words
+        if extra:  # GloVe rows are unit vectors here; the trained scene rows are raw GloVe: match their norm
+            scale = float(self.words.norm(dim=1).mean())
+            words = torch.cat([words, torch.tensor(np.stack(extra), device=self.device) * scale])
+        adj = torch.from_numpy(normalise_rows(relation_matrices(self.wordnet, synsets))).to(self.device)
+        h0 = self.model.initial_beliefs(feats, words)
+        states = self.model.propagate_beliefs(h0, adj)
+        logits = self.model.output(torch.cat([states[-1], h0], -1)).squeeze(-1)
+        return SceneGraph(nodes, synsets, node_of, to_numpy(torch.sigmoid(logits)[0]), states, adj)
+
+    @torch.inference_mode()
     def predict(self, image, labels: str | list[str], mode: str = "auto") -> ZeroShotPrediction:
         """Any image to_rgb accepts + label names (comma-separated text or a list) -> a score per label.
 
@@ -97,47 +134,46 @@ class ZeroShotPredictor:
         names = parse_labels(labels) if isinstance(labels, str) else parse_labels(",".join(labels))
         senses = self.resolve(names)
         image = fit_longest_side(image, WORK_SIDE)
-        scene_scores, states, likeness = self.scene_pass(image)
+        feats, likeness = self.scene_pass(image)
         if mode == "auto":
             mode = "scene" if likeness >= self.scene_threshold else "photo"
         if mode == "scene":
-            evidence = {name: self._scene_evidence(name, senses[name], scene_scores, states) for name in names}
+            graph = self.scene_graph(feats, names, senses)
+            evidence = {name: self._scene_evidence(name, senses[name], graph) for name in names}
         else:
             beliefs = self.photos.beliefs(image)
             evidence = {name: self.photos.score(name, beliefs) for name in names}
         scores = {name: round(found[0].score, 4) if found else 0.0 for name, found in evidence.items()}
         return ZeroShotPrediction(mode, scores, evidence, round(likeness, 4))
 
-    def _scene_evidence(self, name: str, senses: list[int], scores: np.ndarray, states) -> list[Evidence]:
-        """A typed label in scene mode: a scene label node itself, else the scene labels under it (hypernym) or
-        similar to it (Wu-Palmer >= 0.8); each path names the graph messages that fed the node."""
-        found = []
-        for rank, sense in enumerate(senses):
-            weight = 1.0 / (1.0 + 0.25 * rank)
-            for k, synset in enumerate(self.scene_synsets):
-                if synset == sense:
-                    found += self._node_messages(name, k, scores, states, weight)
-                elif sense in self.wordnet.ancestors(synset):
-                    path = [self.wordnet.name(s) for s in self.wordnet.path_to(synset, sense)]
-                    found.append(Evidence(name, f"scene:{LABELS[k]}", "hypernym", path, weight * float(scores[k])))
-                elif self.wordnet.wup(synset, sense) >= 0.8:
-                    path = [LABELS[k], self.wordnet.name(sense)]
-                    found.append(Evidence(name, f"scene:{LABELS[k]}", "similar", path, 0.5 * weight * float(scores[k])))
+    def _scene_evidence(self, name: str, senses: list[int], graph: SceneGraph) -> list[Evidence]:
+        """A typed label's GGNN node (with the messages that fed it), and the scene labels under it (hypernym)."""
+        found = self._node_messages(name, graph.node_of[name], graph)
+        for k in range(len(LABELS)):
+            if k == graph.node_of[name]:
+                continue
+            for rank, sense in enumerate(senses):
+                if sense in self.wordnet.ancestors(self.scene_synsets[k]):
+                    path = [self.wordnet.name(s) for s in self.wordnet.path_to(self.scene_synsets[k], sense)]
+                    score = float(graph.scores[k]) / (1.0 + 0.25 * rank)
+                    found.append(Evidence(name, f"scene:{LABELS[k]}", "hypernym", path, score))
+                    break
         return sorted(found, key=lambda e: (-e.score, -e.strength))
 
-    def _node_messages(self, name: str, k: int, scores, states, weight: float) -> list[Evidence]:
+    def _node_messages(self, name: str, k: int, graph: SceneGraph) -> list[Evidence]:
         """The node's own belief, then one zero-score path per incoming message of the last step (for the picture):
         (relation, neighbour) with the message's norm as its strength."""
-        kind = "seen" if LABELS[k] in SEEN else "unseen"
-        out = [Evidence(name, f"ggnn:{LABELS[k]} ({kind})", "node", [LABELS[k]], weight * float(scores[k]))]
-        if not self.model.cfg.gated or len(states) < 2:
+        kind = "seen" if k < len(LABELS) and LABELS[k] in SEEN else ("unseen" if k < len(LABELS) else "typed")
+        node = graph.nodes[k]
+        out = [Evidence(name, f"ggnn:{node} ({kind})", "node", [node], float(graph.scores[k]))]
+        if not self.model.cfg.gated or len(graph.states) < 2:
             return out
-        h = states[-2][0]  # the states that sent the last step's messages
+        h = graph.states[-2][0]  # the states that sent the last step's messages
         for r, relation in enumerate(RELATIONS):
             message = self.model.messages[r](h)  # K H
-            for u in torch.nonzero(self.adj[r, k]).flatten().tolist():
-                strength = float(self.adj[r, k, u] * message[u].norm())
-                out.append(Evidence(name, LABELS[u], relation, [LABELS[u]], 0.0, strength))
+            for u in torch.nonzero(graph.adj[r, k]).flatten().tolist():
+                strength = float(graph.adj[r, k, u] * message[u].norm())
+                out.append(Evidence(name, graph.nodes[u], relation, [graph.nodes[u]], 0.0, strength))
         return out
 
 
