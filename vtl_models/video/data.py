@@ -206,11 +206,11 @@ def anchor_mask(anchor_steps, length: int) -> np.ndarray:
 
 
 def random_task(rng: np.random.Generator) -> tuple[tuple[int, ...], int]:
-    """A training task: the two seed settings half the time, else 2-4 random anchors in 8-16 frames."""
+    """A training task: each seed setting 40% of the time, else 2-4 random anchors in 8-16 frames."""
     draw = rng.random()
-    if draw < 0.3:
+    if draw < 0.4:
         return TASKS["interpolation"]
-    if draw < 0.6:
+    if draw < 0.8:
         return TASKS["prediction"]
     length = int(rng.integers(8, FRAMES + 1))
     count = int(rng.integers(2, 5))
