@@ -1,7 +1,7 @@
 """Write the Video completion tab's examples: `PYTHONPATH=. python demos/examples/video/make_examples.py`.
 
 Shape Motion clips from held-out test seeds (never trained on, outside the eval's seeds) drawn at 64x64, two single
-frames of one of them, and 16 distinct frames of tree.avi (Debian opencv-doc), centre square at 96x96.
+frames of one of them, and 16 distinct frames of tree.avi (Debian opencv-doc), centre square at 96x96; samples_grid.png for the README.
 """
 
 from pathlib import Path
@@ -32,6 +32,10 @@ def main() -> None:
     frames = [cv2.resize(f, (96, 96), interpolation=cv2.INTER_AREA) for f in frames]
     imageio.mimsave(HERE / "tree.gif", frames, duration=250, loop=0)
     np.testing.assert_equal(len(frames), 16)
+    # the README's picture of the generator: 6 training-split clips, 16 frames each, at the model's 32x32 (2x)
+    rows = [np.concatenate(list(shape_motion(seed, 32)), axis=1) for seed in range(6)]
+    grid = np.concatenate(rows, axis=0)
+    imageio.imwrite(HERE / "samples_grid.png", grid.repeat(2, axis=0).repeat(2, axis=1))
 
 
 if __name__ == "__main__":
