@@ -118,6 +118,19 @@ def guarded(fn):
     return wrapper
 
 
+def domain_note(verdict, instead: str = "") -> str:
+    """Markdown said beside a result whose input lies outside the model's procedural training domain ("" inside).
+
+    `verdict`: a vtl_models.domain.Verdict or None (no check); `instead`: where such inputs are better served."""
+    if verdict is None or verdict.inside:
+        return ""
+    return (
+        f"\n\n**Outside what this model knows:** this input is far from the generated images it was trained on "
+        f"(distance {verdict.distance:.2f}; inputs beyond {verdict.threshold:.2f} are flagged, a threshold set on "
+        f"held-out generated images). Expect a rough answer. {instead}"
+    ).rstrip()
+
+
 def readable_image(component: gr.Image) -> gr.Image:
     """Give an image input a clear message for unreadable uploads (gradio's own is a generic error without a reason).
 

@@ -8,7 +8,7 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from demos.common import get_predictor, guarded, png_file, quality_accordion, readable_image
+from demos.common import domain_note, get_predictor, guarded, png_file, quality_accordion, readable_image
 from vtl_models.hub import has_card, read_card
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.registry import tab
@@ -49,6 +49,7 @@ def label_image(image, beam: float | None = None, threshold: float = 0.0):
     predictor = get_predictor("multilabel")
     prediction = predictor.predict(image, beam=None if beam is None else int(beam), threshold=float(threshold))
     order = "**Emitted in this order:** " + (" → ".join(prediction.labels) if prediction.labels else "no label")
+    order += domain_note(prediction.domain, "For labels of real photos, use the **Zero-shot labels** tab.")
     if not prediction.labels:
         gr.Warning("None of the 18 labels was found (or all fell below the confidence threshold).")
         return {}, None, order

@@ -10,6 +10,7 @@ from pathlib import Path
 import gradio as gr
 
 from demos.common import (
+    domain_note,
     example_images,
     get_predictor,
     guarded,
@@ -43,7 +44,7 @@ def reconstruct(image, remove_background: bool, threshold: float, smoothing: flo
         f"azimuth)  \n**Elevation** {result.elevation:.0f}°  \n"
         f"Background {'removed (plain background found)' if result.background_removed else 'kept'}; "
         f"mesh {'watertight' if result.watertight else 'not watertight'}."
-    )
+    ) + domain_note(result.domain, "Objects like the examples, on a plain background, work best.")
     key = result.mesh.vertices.tobytes() + result.mesh.faces.tobytes() + result.mesh.visual.vertex_colors.tobytes()
     files = [output_file(f"shape.{ext}", key, result.mesh.export) for ext in MESH_FORMATS]
     return files[0], png_file(result.silhouette), pose, files

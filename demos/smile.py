@@ -11,7 +11,15 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from demos.common import example_images, get_predictor, guarded, png_file, quality_accordion, readable_image
+from demos.common import (
+    domain_note,
+    example_images,
+    get_predictor,
+    guarded,
+    png_file,
+    quality_accordion,
+    readable_image,
+)
 from vtl_models.registry import tab
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "smile"
@@ -39,7 +47,7 @@ def smile_transfer(image, strength: float, domain: str):
     info = (
         f"{result['message']}  \nRead as a **{result['domain']}** face; the model's smile estimate for it: "
         f"{result['smile_probability']:.2f}.  \nGrid rows: photo, cartoon; columns: smile off, smile on."
-    )
+    ) + domain_note(result["domain_check"], "No tab here translates real faces.")
     return png_file(result["grid"], "smile_grid"), info, result
 
 

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import torch
 
+from vtl_models.domain import ood_auroc
 from vtl_models.multilabel.data import TEST_SEED, Backbone, extract_features, render_many
 from vtl_models.multilabel.decode import beam_search
 from vtl_models.multilabel.metrics import POINTING_TOLERANCE, multilabel_metrics, pointing_hits
@@ -92,5 +93,6 @@ def run(name: str = "default") -> dict:
             "cnn_bce_pointing": "class-activation maps",
         },
     }
+    report["metrics"]["ood_auroc"] = ood_auroc("multilabel")  # held-out scenes against real photos
     report["seconds"] = round(time.time() - start, 1)
     return report

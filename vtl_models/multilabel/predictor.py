@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import torch
 
+from vtl_models.domain import DomainScorer, Features, Verdict
 from vtl_models.hub import ModelCard, load_model
 from vtl_models.images import fit_longest_side, resize, to_rgb
 from vtl_models.multilabel.data import Backbone
@@ -41,6 +42,7 @@ class Prediction:
     confidences: list[float]
     attention: list[np.ndarray]
     image: np.ndarray  # uint8 RGB as converted (longest side <= MAX_SIDE)
+    domain: Verdict | None  # how far the image lies from the generated scenes the model was trained on
 
 
 def overlay(image: np.ndarray, attention: np.ndarray, size: int = 256) -> np.ndarray:
@@ -59,6 +61,7 @@ class MultilabelPredictor:
     def __init__(self, device: torch.device | str = "cpu"):
         self.device = torch.device(device)
         self.backbone = Backbone().to(self.device)
+        self.domain = DomainScorer("multilabel", self.device, Features(self.device, self.backbone))
         self.model, self.card = load_head("default", self.device)
         self.default_beam = int(self.card.raw["decoding"]["beam"])  # chosen on validation scenes at training time
 
@@ -79,6 +82,7 @@ class MultilabelPredictor:
             confidences=[out.probs[0][i] for i in keep],
             attention=[out.attention[0][i].reshape(side, side) for i in keep],
             image=image,
+            domain=self.domain.from_pooled(Features.pool(f32)),
         )
 
     @staticmethod

@@ -18,6 +18,7 @@ import torch
 import trimesh
 from scipy import ndimage
 
+from vtl_models.domain import ood_auroc
 from vtl_models.hub import has_card, read_card
 from vtl_models.images import to_tensor
 from vtl_models.render import Light, Renderer
@@ -180,6 +181,7 @@ def run(name: str = "default") -> dict:
         else:
             metrics[f"{other}_iou"] = None
     metrics.update(ood_iou(model, card.raw["input"], renderer, threshold))
+    metrics["ood_auroc"] = ood_auroc("shape3d")  # held-out renders against real photos (vtl_models/domain.py)
     log.info("baselines")
     reference = reference_views()
     baselines = {

@@ -11,6 +11,7 @@ from scipy import ndimage
 from skimage import measure
 
 from vtl_models.common import InvalidInput, to_numpy
+from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.images import resize, to_rgb, to_tensor
@@ -33,6 +34,7 @@ class Shape3DResult:
     model_input: np.ndarray  # (64, 64, 3) uint8
     background_removed: bool
     watertight: bool
+    domain: Verdict | None  # how far the framed object lies from the rendered training objects
 
 
 def plain_background(image: np.ndarray, tolerance: float = 18.0) -> np.ndarray | None:
@@ -123,6 +125,7 @@ class Shape3DPredictor:
         self.model, self.card = load_model(name, self.device)
         self.size = self.model.config.image_size
         self.threshold = float(self.card.raw["threshold"])  # fitted on validation views
+        self.domain = DomainScorer("shape3d", self.device)
 
     @torch.inference_mode()
     def predict(
@@ -157,6 +160,7 @@ class Shape3DPredictor:
             model_input=small,
             background_removed=removed,
             watertight=bool(mesh.is_watertight),
+            domain=self.domain(small),
         )
 
 

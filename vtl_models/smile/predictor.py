@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from vtl_models.common import InvalidInput
+from vtl_models.domain import DomainScorer
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.images import center_square, to_image, to_rgb, to_tensor
@@ -90,6 +91,7 @@ class SmilePredictor:
         self.input = card.raw["input"]  # size and normalisation the model was trained with
         self.size = model.cfg.size
         self.cascade = _cascade()
+        self.domain = DomainScorer("smile", self.device)
 
     def prepare(self, image, domain: str = "auto") -> tuple[torch.Tensor, int, FaceCrop]:
         """User image -> model input (1, 3, S, S), domain index and the crop."""
@@ -123,6 +125,7 @@ class SmilePredictor:
             "domain": DOMAINS[d],
             "smile_probability": smiling,
             "message": crop.message,
+            "domain_check": self.domain(crop.square),  # the crop the model saw, at its own resolution
         }
 
     @torch.inference_mode()

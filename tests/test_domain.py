@@ -1,0 +1,43 @@
+"""The out-of-domain check: its distance, its committed banks, and what the tabs say with it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vtl_models import domain
+from vtl_models.hub import has_card
+
+
+def test_knn_distance_is_the_mean_cosine_distance_to_the_nearest():
+    bank = np.eye(3, dtype=np.float32)
+    query = np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0]], np.float32)
+    # first: distances 0, 1, 1 -> nearest two 0 and 1; second: 0.4, 0.2, 1 -> nearest two 0.2 and 0.4
+    assert np.allclose(domain.knn_distance(query, bank, k=2), [0.5, 0.3])
+
+
+def test_verdict_and_the_note_beside_a_result():
+    from demos.common import domain_note
+
+    assert domain.Verdict(0.1, 0.2).inside and not domain.Verdict(0.3, 0.2).inside
+    assert domain_note(None) == "" and domain_note(domain.Verdict(0.1, 0.2)) == ""
+    note = domain_note(domain.Verdict(0.3, 0.2), "Use the other tab.")
+    assert "Outside what this model knows" in note and "0.30" in note and note.endswith("Use the other tab.")
+
+
+@pytest.fixture(scope="module")
+def features():
+    return domain.Features()
+
+
+@pytest.mark.parametrize("task", [t for t in domain.samplers() if has_card(t, "domain")])
+def test_generated_test_images_are_inside_and_a_real_photo_is_outside(task, features):
+    import skimage.data
+
+    scorer = domain.DomainScorer(task, features=features)
+    generated = domain.samplers()[task]("test", 8)
+    inside = [scorer(image).inside for image in generated]
+    assert sum(inside) >= 7, inside  # the threshold is the 0.99 validation quantile
+    for photo in (skimage.data.astronaut(), skimage.data.coffee()):
+        verdict = scorer(photo)
+        assert not verdict.inside, (task, verdict)

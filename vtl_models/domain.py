@@ -1,0 +1,201 @@
+"""How far an input lies from the procedural domain a tab's model was trained on.
+
+The default models know only generated images, and users send real photos. Each such tab keeps a small bank of its
+training images' features in the frozen ImageNet EfficientNet-Lite0 (mean and spread of the stride-32 map: what the
+picture's textures look like to an ImageNet network) and scores an input by its mean cosine distance to the K nearest
+of them. The threshold is a quantile of the same score on procedural validation images: no real photo chooses it.
+`eval` measures `ood_auroc`: held-out procedural test images against the real photos of `real_photos()`.
+
+    python -m vtl_models.domain fit TASK     # writes weights/TASK/domain.safetensors and its card
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vtl_models.common import to_numpy
+from vtl_models.hub import has_card, load_weights, save_weights
+
+log = logging.getLogger("vtl.domain")
+K = 5  # neighbours averaged: one near-duplicate training image does not make an input look in-domain
+QUANTILE = 0.99  # of validation scores: about 1 in 100 procedural inputs is flagged, by construction
+N_BANK, N_VAL, N_TEST = 600, 300, 300
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+# Natural photographs only (no logos, charts, text or drawings): what a visitor uploads.
+OPENCV_PHOTOS = (
+    "aero1.jpg", "aero3.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg", "basketball1.png", "board.jpg",
+    "box_in_scene.png", "building.jpg", "butterfly.jpg", "fruits.jpg", "graf1.png", "home.jpg", "leuvenA.jpg",
+    "leuvenB.jpg", "left01.jpg", "licenseplate_motion.jpg", "messi5.jpg", "orange.jpg", "rubberwhale1.png",
+    "smarties.png", "squirrel_cls.jpg", "stuff.jpg",
+)  # fmt: skip
+SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "camera", "rocket")
+
+
+def real_photos() -> list[np.ndarray]:
+    """Real photographs from packages (Debian opencv-doc, scikit-image), uint8 RGB; those that are installed."""
+    import cv2
+    import skimage.data
+
+    photos = []
+    for name in OPENCV_PHOTOS:
+        image = cv2.imread(str(OPENCV_DATA / name), cv2.IMREAD_COLOR)
+        if image is not None:
+            photos.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    for name in SKIMAGE_PHOTOS:
+        image = getattr(skimage.data, name)()
+        photos.append(np.repeat(image[..., None], 3, -1) if image.ndim == 2 else image[..., :3])
+    return photos
+
+
+class Features:
+    """Pooled stride-32 features of the frozen ImageNet trunk: (N, 640) unit vectors (mean and std over space)."""
+
+    def __init__(self, device: torch.device | str = "cpu", backbone: torch.nn.Module | None = None):
+        from vtl_models.multilabel.data import Backbone  # the project's frozen trunk, shared with the labels tab
+
+        self.device = torch.device(device)
+        self.backbone = backbone or Backbone().to(self.device)
+
+    @staticmethod
+    def pool(f32: torch.Tensor) -> np.ndarray:
+        """The trunk's stride-32 maps (B, C, h, w) -> (B, 2C) unit vectors of their spatial mean and std."""
+        flat = f32.flatten(2)
+        return to_numpy(torch.nn.functional.normalize(torch.cat([flat.mean(2), flat.std(2)], 1), dim=1))
+
+    @torch.inference_mode()
+    def __call__(self, images: list[np.ndarray] | np.ndarray, batch: int = 32) -> np.ndarray:
+        from vtl_models.images import resize
+
+        square = [resize(np.ascontiguousarray(im), 128) for im in images]
+        out = []
+        for start in range(0, len(square), batch):
+            x = torch.tensor(np.stack(square[start : start + batch]), device=self.device)
+            out.append(self.pool(self.backbone(x)[1]))
+        return np.concatenate(out)
+
+
+def knn_distance(features: np.ndarray, bank: np.ndarray, k: int = K) -> np.ndarray:
+    """Mean cosine distance of each row of `features` to its k nearest rows of `bank` (both unit vectors)."""
+    distance = 1.0 - features @ bank.T
+    return np.sort(distance, axis=1)[:, :k].mean(1)
+
+
+@dataclass
+class DomainCheck:
+    """A tab's training domain: the feature bank and the validation-chosen threshold."""
+
+    bank: np.ndarray
+    threshold: float
+
+    def distance(self, features: np.ndarray) -> np.ndarray:
+        return knn_distance(features, self.bank)
+
+    @classmethod
+    def load(cls, task: str) -> DomainCheck | None:
+        """The task's committed check, or None if it has none."""
+        if not has_card(task, "domain"):
+            return None
+        state, card = load_weights(task, "domain")
+        return cls(to_numpy(state["bank"]).astype(np.float32), float(card.raw["threshold"]))
+
+
+@dataclass
+class Verdict:
+    """Where one input lies: its distance to the training domain, the threshold, and whether it is inside."""
+
+    distance: float
+    threshold: float
+
+    @property
+    def inside(self) -> bool:
+        return self.distance <= self.threshold
+
+
+class DomainScorer:
+    """A predictor's domain check: one image in, a Verdict out (None when the task has no committed check)."""
+
+    def __init__(self, task: str, device: torch.device | str = "cpu", features: Features | None = None):
+        self.check = DomainCheck.load(task)
+        self.features = (features or Features(device)) if self.check else None
+
+    def __call__(self, image: np.ndarray) -> Verdict | None:
+        return None if self.check is None else self.from_pooled(self.features([image]))
+
+    def from_pooled(self, pooled: np.ndarray) -> Verdict | None:
+        """The verdict from features already pooled by `Features.pool` (a predictor that ran the trunk anyway)."""
+        return None if self.check is None else Verdict(float(self.check.distance(pooled)[0]), self.check.threshold)
+
+
+def samplers() -> dict[str, Callable[[str, int], np.ndarray]]:
+    """Per task: (split, n) -> n procedural uint8 images of that split, as its generator makes them."""
+
+    def smile(split: str, n: int) -> np.ndarray:
+        from vtl_models.smile.data import make_batch
+
+        return np.concatenate([make_batch(d, n // 2, 32, split, 0)[0] for d in ("photo", "cartoon")])
+
+    def multilabel(split: str, n: int) -> np.ndarray:
+        from vtl_models.multilabel.data import TEST_SEED, TRAIN_SEED, VAL_SEED, render_many
+
+        first = {"train": TRAIN_SEED, "val": VAL_SEED, "test": TEST_SEED}[split]
+        return render_many(range(first, first + n))[0]
+
+    def shape3d(split: str, n: int) -> np.ndarray:
+        from vtl_models.shape3d.data import render_split
+
+        return render_split(split, n, 1).images
+
+    return {"smile": smile, "multilabel": multilabel, "shape3d": shape3d}
+
+
+def ood_auroc(task: str, features: Features | None = None) -> float | None:
+    """AUROC of the task's distance score: held-out procedural test images (negatives) against real photos."""
+    from sklearn.metrics import roc_auc_score
+
+    check = DomainCheck.load(task)
+    photos = real_photos()
+    if check is None or len(photos) < 25:
+        return None
+    features = features or Features()
+    inside = check.distance(features(samplers()[task]("test", N_TEST)))
+    outside = check.distance(features(photos))
+    labels = np.r_[np.zeros(len(inside)), np.ones(len(outside))]
+    return round(float(roc_auc_score(labels, np.r_[inside, outside])), 4)
+
+
+def fit(task: str) -> Path:
+    """Bank of training features and the validation quantile; writes weights/<task>/domain.*."""
+    features = Features()
+    sample = samplers()[task]
+    bank = features(sample("train", N_BANK))
+    val = knn_distance(features(sample("val", N_VAL)), bank)
+    threshold = float(np.quantile(val, QUANTILE))
+    card = {
+        "config": {"k": K, "features": "EfficientNet-Lite0 stride-32 map, mean and std over space, unit norm"},
+        "input": {"size": 128, "normalisation": "as the frozen trunk (vtl_models.multilabel.data.Backbone)"},
+        "threshold": threshold,
+        "threshold_rule": f"{QUANTILE} quantile of the distance of {N_VAL} procedural validation images",
+        "training": {"command": f"python -m vtl_models.domain fit {task}", "n_bank": N_BANK, "split": "train"},
+        "trained_on": f"{N_BANK} procedural training images of the {task} generator",
+    }
+    return save_weights(task, "domain", {"bank": torch.from_numpy(bank)}, card, half=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m vtl_models.domain", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("fit", "auroc"))
+    parser.add_argument("task", choices=sorted(samplers()))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    print(fit(args.task) if args.command == "fit" else ood_auroc(args.task))
+
+
+if __name__ == "__main__":
+    main()
