@@ -101,11 +101,10 @@ def video_completion(clip, more_frames, mode, steps_text, length, frame_step, sa
         lambda p: imageio.mimsave(p, list(movie), fps=FPS, codec="libx264", macro_block_size=2, quality=8),
     )
     names = (["ground truth"] if truth is not None else []) + [f"sample {i + 1}" for i in range(len(result.sequences))]
+    # short: gradio_client callers may test each string output as a path (names are limited to 255 bytes)
     info = (
-        f"**Columns:** {' | '.join(names)}. {length} frames; anchors at steps "
-        f"{', '.join(str(s + 1) for s in result.anchors)} (orange border and ticks){note}. "
-        "Anchor steps show the model's own output there. Each sample has its own random code: where the anchors "
-        "leave the motion open (a turn or bounce between or after them), the samples differ."
+        f"**Columns:** {' | '.join(names)}. {length} frames; anchors (orange) at steps "
+        f"{', '.join(str(s + 1) for s in result.anchors)}{note}."
     )
     return gif, mp4, info
 
@@ -117,7 +116,9 @@ def create_demo() -> gr.Blocks:
             "Give a short clip (GIF/MP4) or a few frames, choose which time steps are anchors, and get the whole "
             "sequence filled in, as several different samples. **Interpolation**: frames 1 and 8 given, 8 frames "
             "out. **Prediction**: frames 1-6 given (or all your frames), 16 frames out. **Custom**: your steps. "
-            "The default model works at 32x32 pixels and knows moving coloured shapes best."
+            "The default model works at 32x32 pixels and knows moving coloured shapes best. Anchor steps (orange "
+            "border) show the model's own output there. Each sample has its own random code: where the anchors "
+            "leave the motion open (a turn or bounce between or after them), the samples differ."
         )
         with gr.Row():
             with gr.Column():
