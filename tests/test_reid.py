@@ -41,7 +41,7 @@ def test_splits_are_disjoint():
 
 
 def test_arn_shapes_on_random_init():
-    model = ARN(ARNConfig(feature_dim=16, private_channels=8, n_source_ids=5, pretrained=False))
+    model = ARN(ARNConfig(feature_dim=16, shared_channels=8, private_channels=8, n_source_ids=5))
     x = torch.randn(6, 112, 8, 4)
     out = model(x, "source")
     assert out["shared"].shape == (6, 16) and out["private"].shape == (6, 16)

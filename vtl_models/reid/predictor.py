@@ -28,7 +28,7 @@ MAX_PEOPLE = 12
 
 def build_encoder(card: ModelCard) -> SharedEmbedder:
     """The module a card's weights fill: the whole ARN, or a baseline's shared encoder alone."""
-    cfg = ARNConfig(**{**card.config, "pretrained": False})
+    cfg = ARNConfig(**card.config)
     return ARN(cfg) if card.raw.get("method", "arn") == "arn" else SharedEmbedder(cfg)
 
 
