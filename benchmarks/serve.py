@@ -16,16 +16,19 @@ import json
 import os
 import platform
 import statistics
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from app import is_full
+from benchmarks.corpus import bad_files
 from benchmarks.server import ROOT, serve_in_subprocess
 from demos.common import api_example
 from vtl_models.registry import TABS
 
 RESULTS = ROOT / "benchmarks" / "results.json"
+GENERIC = "has raised an exception but has not enabled verbose error reporting"  # an error that says nothing
 
 
 def _rss_mb(pid: int) -> float:
@@ -86,6 +89,52 @@ def mixed_load(client, tasks: list[str], clients: int, rounds: int = 3) -> dict:
     return {"clients": clients, "failures": len(errors), "errors": errors, **_percentiles(seconds or [float("nan")])}
 
 
+def robustness(client, tasks: list[str], seconds_bound: float = 30.0) -> dict:
+    """Every bad upload of benchmarks/corpus.py into every tab that takes a file: a failure is a call that hangs past
+    the bound, an error that says nothing, or a server that stops answering health."""
+    from gradio_client import handle_file
+
+    cases, failures = 0, []
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = bad_files(Path(tmp))
+        for task in tasks:
+            api_name, args = api_example(task)
+            slot = next((i for i, a in enumerate(args) if isinstance(a, dict) and "path" in a), None)
+            for name, path in corpus.items() if slot is not None else ():
+                cases += 1
+                started = time.perf_counter()
+                try:
+                    client.predict(*args[:slot], handle_file(str(path)), *args[slot + 1 :], api_name=api_name)
+                except Exception as err:
+                    if GENERIC in str(err) or "Traceback" in str(err):
+                        failures.append(f"{task}/{name}: {err}"[:200])
+                if time.perf_counter() - started > seconds_bound:
+                    failures.append(f"{task}/{name}: over {seconds_bound:g} s")
+                if client.predict(api_name="/health") != "ok":
+                    failures.append(f"{task}/{name}: health failed after it")
+    return {"cases": cases, "failures": len(failures), "errors": failures}
+
+
+def soak(client, tasks: list[str], pid: int, requests: int = 300, threads: int = 4) -> dict:
+    """`requests` example calls over every tab from a few threads: server errors and resident-memory growth."""
+    calls = [endpoint_call(client, task) for task in tasks]
+    before = _rss_mb(pid)
+    errors = []
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(call) for call in itertools.islice(itertools.cycle(calls), requests)]:
+            try:
+                future.result()
+            except Exception as err:
+                errors.append(f"{type(err).__name__}: {err}"[:200])
+    after = _rss_mb(pid)
+    return {
+        "requests": requests,
+        "server_errors": len(errors),
+        "errors": errors[:5],
+        "rss_growth": round(after / before - 1, 4),
+    }
+
+
 def run(calls: int = 20, clients: int = 8) -> dict:
     """The whole measurement; the dict written to benchmarks/results.json."""
     from gradio_client import Client
@@ -110,6 +159,8 @@ def run(calls: int = 20, clients: int = 8) -> dict:
             entry["p50_over_noop"] = round(entry["p50_ms"] / report["noop_p50_ms"], 2)
         report["concurrent"] = mixed_load(client, [entry.task for entry in full], clients)
         report["rss_mb_all_models"] = round(_rss_mb(server.pid))
+        report["robustness"] = robustness(client, [entry.task for entry in full])
+        report["soak"] = soak(client, [entry.task for entry in full], server.pid)
     return report
 
 

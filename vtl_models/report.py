@@ -20,6 +20,7 @@ BENCHMARKS = ROOT / "benchmarks" / "results.json"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 BENCH_START, BENCH_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 COLD_START_S, RSS_MB, CONCURRENT_P95_OVER_P50 = 8.0, 2500, 3.0  # the design's targets (shared/DESIGN.md)
+SOAK_GROWTH = 0.10  # the robustness issue's bound on memory growth over the soak
 BARS = {tab.task: list(tab.bars) for tab in TABS}  # the bars of each task's issue
 
 
@@ -123,6 +124,16 @@ def benchmarks_section() -> str:
         f"| resident memory, idle / all models loaded | {r['rss_mb_idle']} / {r['rss_mb_all_models']} MB | "
         f"<= {RSS_MB} MB | {_met(r['rss_mb_all_models'] <= RSS_MB)} |",
     ]
+    if "robustness" in r:
+        b, s = r["robustness"], r["soak"]
+        lines += [
+            f"| bad uploads (benchmarks/corpus.py) into every tab: unclear, hung or fatal | {b['failures']} of "
+            f"{b['cases']} | 0 | {_met(b['failures'] == 0)} |",
+            f"| soak, {s['requests']} mixed calls: server errors | {s['server_errors']} | 0 | "
+            f"{_met(s['server_errors'] == 0)} |",
+            f"| ... resident-memory growth over the soak | {100 * s['rss_growth']:.1f}% | < {100 * SOAK_GROWTH:g}% | "
+            f"{_met(s['rss_growth'] < SOAK_GROWTH)} |",
+        ]
     return f"{BENCH_START}\n" + "\n".join(lines) + f"\n{BENCH_END}"
 
 

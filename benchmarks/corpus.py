@@ -1,0 +1,47 @@
+"""Bad inputs a visitor may send where a picture is expected: made on the fly, used by tests and benchmarks."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+MUST_REFUSE = ("zero_bytes.png", "not_an_image.png", "truncated.png", "one_pixel.png", "bomb.png")
+MUST_CONVERT = ("16bit.png", "cmyk.jpg", "rgba.png", "grey.png", "exif_rotated.jpg")
+ODD_TEXTS = ("x" * 10_000, "\u202edog\u0000cat\x07, \u200f\u05d0\u05d1, ../../etc/passwd")
+
+
+def _png(image: Image.Image, path: Path) -> Path:
+    image.save(path)
+    return path
+
+
+def bad_files(folder: Path) -> dict[str, Path]:
+    """Files a visitor may upload where a picture is expected."""
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray(rng.integers(0, 255, (96, 128, 3), dtype=np.uint8))
+    files = {"zero_bytes.png": b"", "not_an_image.png": b"%PDF-1.4 this is a document"}
+    png = io.BytesIO()
+    photo.save(png, format="PNG")
+    files["truncated.png"] = png.getvalue()[: len(png.getvalue()) // 2]
+    out = {name: folder / name for name in files}
+    for name, data in files.items():
+        out[name].write_bytes(data)
+    out["one_pixel.png"] = _png(Image.new("RGB", (1, 1)), folder / "one_pixel.png")
+    out["bomb.png"] = _png(Image.new("1", (20_000, 20_000)), folder / "bomb.png")  # 400 Mpx, a few KB on disk
+    out["16bit.png"] = _png(Image.fromarray(rng.integers(0, 65535, (80, 80), dtype=np.uint16)), folder / "16bit.png")
+    out["cmyk.jpg"] = _png(photo.convert("CMYK"), folder / "cmyk.jpg")
+    out["rgba.png"] = _png(photo.convert("RGBA"), folder / "rgba.png")
+    out["grey.png"] = _png(photo.convert("L"), folder / "grey.png")
+    frames = [photo, photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    frames[0].save(folder / "animated.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    out["animated.gif"] = folder / "animated.gif"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    photo.save(folder / "exif_rotated.jpg", exif=exif)
+    out["exif_rotated.jpg"] = folder / "exif_rotated.jpg"
+    out["too_large.png"] = folder / "too_large.png"
+    out["too_large.png"].write_bytes(b"\x89PNG" + bytes(21 * 2**20))  # over the 20 MB upload cap
+    return out
