@@ -76,3 +76,32 @@ def test_no_file_outside_the_app_folders_is_served(app_server):
             assert err.code in (400, 403, 404), (route, err.code)
         else:
             assert b"root:" not in body, route
+
+
+def test_a_full_queue_rejects_clearly():
+    """With room for one waiting call, a burst gets some answers and, for the rest, a message that says why."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from benchmarks.server import serve_in_subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "VTL_WEIGHTS_REPO"}
+    env.update(VTL_QUEUE_SIZE="1", VTL_CONCURRENCY="1")
+    entry = next(t for t in TABS if is_full(t))
+    with serve_in_subprocess(env=env, timeout=90) as (_, url, _seconds):
+        api_name, args = api_example(entry.task)
+        Client(url, verbose=False).predict(*args, api_name=api_name)  # the model is loaded: calls are short now
+
+        def one(_):
+            try:
+                Client(url, verbose=False).predict(*args, api_name=api_name)
+                return "ok"
+            except Exception as err:
+                return str(err)
+
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(one, range(8)))
+        assert "ok" in outcomes, outcomes
+        rejected = [o for o in outcomes if o != "ok"]
+        assert rejected and all("queue is full" in o.lower() for o in rejected), outcomes
+        assert Client(url, verbose=False).predict(api_name="/health") == "ok"
