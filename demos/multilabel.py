@@ -16,7 +16,7 @@ from vtl_models.registry import tab
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "multilabel"
 EXAMPLES = ("scene_lake.png", "scene_sunset_sea.png", "scene_snow.png", "scene_beach.png", "home.jpg", "building.jpg")
 TAB = tab("multilabel")
-MAX_PANELS = 8  # beam search emits at most this many labels
+MAX_PANELS = 8  # the decoder emits at most this many labels
 SHEET_COLUMNS = 4
 CAPTION = 30  # px of caption strip under each attention panel
 
