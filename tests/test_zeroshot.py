@@ -102,10 +102,18 @@ def test_gated_propagation_reaches_two_hops_only_after_two_steps():
 
 def test_model_scores_unseen_nodes_with_shared_weights():
     model = MLZSL(ZeroShotConfig(num_labels=3, feat_dim=6, word_dim=4, hidden=8, steps=2)).eval()
-    logits = model(torch.randn(5, 6), torch.randn(3, 4), _three_node_adjacency())
+    logits = model(torch.randn(5, 6), torch.randn(3, 4), _three_node_adjacency(), prior=torch.rand(5, 3))
     assert logits.shape == (5, 3)
-    more = model(torch.randn(5, 6), torch.randn(7, 4), torch.zeros(4, 7, 7))  # any number of label nodes
+    more = model(torch.randn(5, 6), torch.randn(7, 4), torch.zeros(4, 7, 7), prior=torch.rand(5, 7))  # any K
     assert more.shape == (5, 7)
+
+
+def test_blind_nodes_ignore_the_image():
+    model = MLZSL(ZeroShotConfig(num_labels=2, feat_dim=6, word_dim=4, hidden=8, steps=0)).eval()
+    model.feat_std.fill_(1.0)
+    words, prior, blind = torch.randn(2, 4), torch.rand(1, 2), torch.tensor([False, True])
+    a, b = (model.initial_beliefs(torch.randn(1, 6), words, blind, prior) for _ in range(2))
+    assert torch.allclose(a[0, 1], b[0, 1]) and not torch.allclose(a[0, 0], b[0, 0])
 
 
 def test_top3_precision_recall_by_hand():

@@ -14,8 +14,9 @@ from vtl_models.common import to_numpy
 from vtl_models.images import resize
 from vtl_models.multilabel.data import Backbone
 from vtl_models.multilabel.scenes import SIZE
+from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import N_TEST, TEST_SEED, scene_features, test_scenes
-from vtl_models.zeroshot.graph import UNSEEN
+from vtl_models.zeroshot.graph import UNSEEN, scene_synsets
 from vtl_models.zeroshot.metrics import mean_ap, setting_metrics
 from vtl_models.zeroshot.photo_check import load_check, run_check
 from vtl_models.zeroshot.photos import PhotoGraph
@@ -35,11 +36,12 @@ KEYS = ("ML_mAP", "ZSL_mAP", "GZSL_mAP", "ML_F1_3", "ZSL_F1_3", "GZSL_F1_3")
 BOOTSTRAP = 1000
 
 
-def scene_scores(name: str, feats: torch.Tensor, wordnet) -> tuple[np.ndarray, np.ndarray]:
+def scene_scores(name: str, feats: torch.Tensor, prior: torch.Tensor, wordnet) -> tuple[np.ndarray, np.ndarray]:
     """(scores with the full graph (N, 18), seen-label scores with the seen-only graph (N, 13)) of one variant."""
     model, words, _ = load_scene_model(name)
-    full = model_scores(model, feats, words, scene_adjacency(wordnet))
-    seen_only = model_scores(model, feats, words[SEEN_IDS], scene_adjacency(wordnet, SEEN_IDS))
+    full = model_scores(model, feats, words, scene_adjacency(wordnet), prior)
+    seen_adj = scene_adjacency(wordnet, SEEN_IDS)
+    seen_only = model_scores(model, feats, words[SEEN_IDS], seen_adj, prior[:, SEEN_IDS], [True] * len(SEEN_IDS))
     if name == "embedding_only":  # the ConSE baseline: unseen labels from the predicted seen labels' word vectors
         words = to_numpy(words)
         full[:, UNSEEN_IDS] = conse_scores(full[:, SEEN_IDS], words[SEEN_IDS], words[UNSEEN_IDS])
@@ -67,11 +69,13 @@ def bootstrap_difference(truth: np.ndarray, a: np.ndarray, b: np.ndarray, seed: 
     return {"difference": round(point, 4), "ci95": [round(float(low), 4), round(float(high), 4)]}
 
 
-def ood_auroc(backbone: Backbone, scene_feats: torch.Tensor, name: str = "default") -> float:
+def ood_auroc(backbone: Backbone, graph: PhotoGraph, scene_feats: torch.Tensor, name: str = "default") -> float:
     """How well the scene likeness (the auto mode's rule) tells the check's real photos from the test scenes."""
     model, _, card = load_scene_model(name)
     photos = np.stack([resize(p["image"], SIZE) for p in load_check()])
-    likeness = np.concatenate([scene_likeness(model, f, card) for f in (scene_feats, scene_features(backbone, photos))])
+    likeness = np.concatenate(
+        [scene_likeness(model, f, card) for f in (scene_feats, scene_features(backbone, photos, graph)[0])]
+    )
     is_photo = np.r_[np.zeros(len(scene_feats)), np.ones(len(photos))]
     return round(float(roc_auc_score(is_photo, -likeness)), 4)
 
@@ -84,12 +88,14 @@ def run(name: str = "default") -> dict:
     wordnet = load_wordnet()
     images, truth = test_scenes(N_TEST)
     backbone = Backbone()
-    feats = scene_features(backbone, images)
+    graph = PhotoGraph(wordnet)
+    feats, probs = scene_features(backbone, images, graph)
+    prior = torch.from_numpy(graph.label_prior(to_numpy(probs), scene_synsets(wordnet), list(LABELS)))
     log.info("test scenes and features in %.0f s", time.time() - start)
-    scores = {key: scene_scores(key, feats, wordnet) for key in (name, "fixed_propagation", "embedding_only")}
+    scores = {key: scene_scores(key, feats, prior, wordnet) for key in (name, "fixed_propagation", "embedding_only")}
     report_metrics = {key: settings(truth, *value) for key, value in scores.items()}
-    photo = run_check(PhotoGraph(wordnet))
-    ood = ood_auroc(backbone, feats)
+    photo = run_check(graph)
+    ood = ood_auroc(backbone, graph, feats)
     log.info("real-photo check done at %.0f s", time.time() - start)
     _, _, card = load_scene_model(name)
 

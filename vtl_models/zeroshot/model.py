@@ -30,6 +30,9 @@ class ZeroShotConfig:
     relations: int = 4
     gated: bool = True  # False: fixed propagation, no learned messages or gates
     dropout: float = 0.3
+    mask_rate: float = 0.0  # training: share of seen nodes made blind (no direct image input) per batch
+    blind_words: bool = False  # blind nodes also lose their word vector
+    use_prior: bool = True  # every node's initial belief also sees its knowledge-graph prior from ImageNet classes
     basis_dim: int = 64  # principal directions of the training scenes' features (the auto mode's scene test)
 
     def to_dict(self) -> dict:
@@ -50,7 +53,8 @@ class MLZSL(nn.Module):
         self.register_buffer("scene_center", torch.zeros(cfg.feat_dim))
         self.image = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(cfg.feat_dim, h), nn.ReLU())
         self.word = nn.Linear(cfg.word_dim, h)
-        self.initial = nn.Sequential(nn.Linear(3 * h, h), nn.Tanh())  # F_I on [image, word, image * word]
+        # F_I on [image, word, image * word, prior]
+        self.initial = nn.Sequential(nn.Linear(3 * h + int(cfg.use_prior), h), nn.Tanh())
         self.messages = nn.ModuleList(nn.Linear(h, h, bias=False) for _ in range(cfg.relations))  # W_r
         self.gru = nn.GRUCell(h, h)
         self.output = nn.Sequential(nn.Linear(2 * h, h), nn.ReLU(), nn.Linear(h, 1))  # F_O on [h_T, h_0]
@@ -62,12 +66,28 @@ class MLZSL(nn.Module):
         inside = z @ self.scene_basis.T @ self.scene_basis
         return (z - inside).pow(2).mean(-1)
 
-    def initial_beliefs(self, feats: torch.Tensor, words: torch.Tensor) -> torch.Tensor:
-        """h^(0): (B, D), (K, W) -> (B, K, H)."""
+    def initial_beliefs(
+        self,
+        feats: torch.Tensor,
+        words: torch.Tensor,
+        blind: torch.Tensor | None = None,
+        prior: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """h^(0): (B, D), (K, W) -> (B, K, H). `blind` (K,) bool: nodes that get no direct image input, only their
+        word vector (unseen labels when trained with mask_rate > 0: they learn from neighbours' messages).
+        `prior` (B, K): the knowledge-graph belief of each label from the ImageNet classes (use_prior)."""
         image = self.image((feats - self.feat_mean) / self.feat_std)[:, None, :]  # B 1 H
         word = self.word(words)[None].expand(len(feats), -1, -1)  # B K H
         image = image.expand_as(word)
-        return self.initial(torch.cat([image, word, image * word], -1))
+        if blind is not None:
+            sees = (~blind).to(image.dtype)[None, :, None]
+            image = image * sees
+            if self.cfg.blind_words:  # a blind node is known only by its prior and its graph edges
+                word = word * sees
+        parts = [image, word, image * word]
+        if self.cfg.use_prior:
+            parts.append(prior[..., None])
+        return self.initial(torch.cat(parts, -1))
 
     def propagate_beliefs(self, h0: torch.Tensor, adj: torch.Tensor, steps: int | None = None) -> list[torch.Tensor]:
         """States h^(0..T) (each B, K, H) over row-normalised adjacency `adj` (R, K, K)."""
@@ -82,7 +102,14 @@ class MLZSL(nn.Module):
             states.append(h)
         return states
 
-    def forward(self, feats: torch.Tensor, words: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
-        h0 = self.initial_beliefs(feats, words)
+    def forward(
+        self,
+        feats: torch.Tensor,
+        words: torch.Tensor,
+        adj: torch.Tensor,
+        blind: torch.Tensor | None = None,
+        prior: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        h0 = self.initial_beliefs(feats, words, blind, prior)
         h = self.propagate_beliefs(h0, adj)[-1]
         return self.output(torch.cat([h, h0], -1)).squeeze(-1)

@@ -82,6 +82,28 @@ class PhotoGraph:
         self.class_vectors = np.stack([self._vector(name) for name in names])  # 1000 x 50, zero rows if unknown
         self.stuff_synsets = {name: wordnet.index[lemma][sense] for name, (lemma, sense) in STUFF_SENSES.items()}
 
+    @torch.inference_mode()
+    def head_probs(self, stride32: torch.Tensor) -> np.ndarray:
+        """ImageNet probabilities (N, 1000) from the trunk's stride-32 maps (N, 320, 7, 7): the classifier's head
+        applied to the maps the scene features come from (same numbers as running the whole classifier)."""
+        net = self.classifier
+        x = stride32.to(self.device).float()
+        return to_numpy(torch.softmax(net.forward_head(net.bn2(net.conv_head(x))), -1))
+
+    def label_prior(self, probs: np.ndarray, synsets: list[int], labels: list[str]) -> np.ndarray:
+        """Knowledge-graph belief (N, K) of labels (one synset each) from ImageNet probabilities (N, 1000): the
+        hypernym mass of each image's top classes under the synset, or the word-vector (ConSE) belief at half
+        weight, whichever is larger. The scene model's GGNN gets it as an input of every node's initial belief."""
+        top = np.argsort(-probs, axis=1)[:, :TOP_CLASSES]
+        head = np.zeros_like(probs)
+        np.put_along_axis(head, top, np.take_along_axis(probs, top, 1), 1)
+        under = np.array([[s in anc for s in synsets] for anc in self.class_ancestors], np.float32)  # 1000 K
+        vectors = np.stack([self._vector(label) for label in labels])  # K W
+        known = (np.abs(self.class_vectors).sum(1) > 0).astype(np.float32)
+        words = head * known
+        conse = words @ (self.class_vectors @ vectors.T) / np.maximum(words.sum(1, keepdims=True), 1e-8)
+        return np.maximum(head @ under, EDGE_WEIGHT["embedding"] * np.maximum(conse, 0.0)).astype(np.float32)
+
     def _vector(self, text: str) -> np.ndarray:
         found = self.vectors.phrase(text)
         return np.zeros(self.vectors.vectors.shape[1], np.float32) if found is None else found

@@ -15,7 +15,7 @@ from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import pool_maps
 from vtl_models.zeroshot.graph import RELATIONS, SEEN, normalise_rows, relation_matrices, scene_synsets
 from vtl_models.zeroshot.photos import Evidence, PhotoGraph
-from vtl_models.zeroshot.scenes import load_scene_model, scene_likeness
+from vtl_models.zeroshot.scenes import blind_nodes, load_scene_model, scene_likeness
 from vtl_models.zeroshot.wordnet import load_wordnet
 from vtl_models.zeroshot.wordvectors import load_word_vectors
 
@@ -90,15 +90,18 @@ class ZeroShotPredictor:
         return out
 
     @torch.inference_mode()
-    def scene_pass(self, image: np.ndarray) -> tuple[torch.Tensor, float]:
-        """Pooled backbone features (1, D) of the image as a 128 px scene, and its scene likeness."""
+    def scene_pass(self, image: np.ndarray) -> tuple[torch.Tensor, np.ndarray, float]:
+        """Pooled backbone features (1, D) of the image as a 128 px scene, its ImageNet probabilities (1, 1000)
+        and its scene likeness."""
         scene = resize(image, SIZE) if image.shape[:2] != (SIZE, SIZE) else image
         f16, f32 = self.backbone(torch.tensor(scene, device=self.device)[None])
         feats = pool_maps(f16, f32)
-        return feats, float(scene_likeness(self.model, feats, self.card)[0])
+        return feats, self.photos.head_probs(f32), float(scene_likeness(self.model, feats, self.card)[0])
 
     @torch.inference_mode()
-    def scene_graph(self, feats: torch.Tensor, names: list[str], senses: dict[str, list[int]]) -> SceneGraph:
+    def scene_graph(
+        self, feats: torch.Tensor, probs: np.ndarray, names: list[str], senses: dict[str, list[int]]
+    ) -> SceneGraph:
         """Run the GGNN on the 18 scene labels plus one node per typed label that is not one of them (its first
         WordNet sense, its GloVe vector, WordNet edges to every other node): the paper's unseen-label inference."""
         nodes, synsets = list(LABELS), list(self.scene_synsets)
@@ -118,7 +121,9 @@ class ZeroShotPredictor:
             scale = float(self.words.norm(dim=1).mean())
             words = torch.cat([words, torch.tensor(np.stack(extra), device=self.device) * scale])
         adj = torch.from_numpy(normalise_rows(relation_matrices(self.wordnet, synsets))).to(self.device)
-        h0 = self.model.initial_beliefs(feats, words)
+        prior = torch.from_numpy(self.photos.label_prior(probs, synsets, nodes)).to(self.device)
+        blind = blind_nodes(self.model, [k < len(LABELS) and LABELS[k] in SEEN for k in range(len(nodes))])
+        h0 = self.model.initial_beliefs(feats, words, None if blind is None else blind.to(self.device), prior)
         states = self.model.propagate_beliefs(h0, adj)
         logits = self.model.output(torch.cat([states[-1], h0], -1)).squeeze(-1)
         return SceneGraph(nodes, synsets, node_of, to_numpy(torch.sigmoid(logits)[0]), states, adj)
@@ -134,11 +139,11 @@ class ZeroShotPredictor:
         names = parse_labels(labels) if isinstance(labels, str) else parse_labels(",".join(labels))
         senses = self.resolve(names)
         image = fit_longest_side(image, WORK_SIDE)
-        feats, likeness = self.scene_pass(image)
+        feats, probs, likeness = self.scene_pass(image)
         if mode == "auto":
             mode = "scene" if likeness >= self.scene_threshold else "photo"
         if mode == "scene":
-            graph = self.scene_graph(feats, names, senses)
+            graph = self.scene_graph(feats, probs, names, senses)
             evidence = {name: self._scene_evidence(name, senses[name], graph) for name in names}
         else:
             beliefs = self.photos.beliefs(image)

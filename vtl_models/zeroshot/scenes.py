@@ -37,10 +37,28 @@ def scene_adjacency(wordnet: WordNet, labels: list[int] | None = None) -> torch.
     return torch.from_numpy(normalise_rows(relation_matrices(wordnet, [synsets[i] for i in labels])))
 
 
+def blind_nodes(model: MLZSL, seen: list[bool]) -> torch.Tensor | None:
+    """Nodes without direct image input: those not seen in training, if the model was trained with masking."""
+    return torch.tensor([not s for s in seen]) if model.cfg.mask_rate > 0 else None
+
+
 @torch.inference_mode()
-def model_scores(model: MLZSL, feats: torch.Tensor, words: torch.Tensor, adj: torch.Tensor) -> np.ndarray:
-    """Sigmoid scores (N, K) of every label node in `adj`, in batches."""
-    out = [torch.sigmoid(model(feats[i : i + 500], words, adj)) for i in range(0, len(feats), 500)]
+def model_scores(
+    model: MLZSL,
+    feats: torch.Tensor,
+    words: torch.Tensor,
+    adj: torch.Tensor,
+    prior: torch.Tensor,
+    seen: list[bool] | None = None,
+) -> np.ndarray:
+    """Sigmoid scores (N, K) of every label node in `adj`, in batches; `seen` (K,) marks the trained labels
+    (default: all 18 scene labels in LABELS order)."""
+    seen = [label in SEEN for label in LABELS] if seen is None else seen
+    blind = blind_nodes(model, seen)
+    out = [
+        torch.sigmoid(model(feats[i : i + 500], words, adj, blind, prior[i : i + 500]))
+        for i in range(0, len(feats), 500)
+    ]
     return torch.cat(out).numpy()
 
 

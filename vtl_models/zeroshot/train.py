@@ -26,14 +26,23 @@ from vtl_models.common import seed_everything
 from vtl_models.hub import save_weights
 from vtl_models.multilabel.vocab import LABELS, TRAINED_ON
 from vtl_models.zeroshot.data import N_TRAIN, N_VAL, TRAIN_SEED, VAL_SEED, cached_features
-from vtl_models.zeroshot.graph import NEGATIVE_WUP, POSITIVE_NEIGHBOURS, POSITIVE_WUP, RELATIONS, SEEN, UNSEEN
+from vtl_models.zeroshot.graph import (
+    NEGATIVE_WUP,
+    POSITIVE_NEIGHBOURS,
+    POSITIVE_WUP,
+    RELATIONS,
+    SEEN,
+    UNSEEN,
+    scene_synsets,
+)
 from vtl_models.zeroshot.metrics import mean_ap
 from vtl_models.zeroshot.model import MLZSL, ZeroShotConfig
+from vtl_models.zeroshot.photos import PhotoGraph
 from vtl_models.zeroshot.scenes import SEEN_IDS, model_scores, scene_adjacency
 from vtl_models.zeroshot.wordnet import load_wordnet
 
 log = logging.getLogger("vtl.zeroshot.train")
-VARIANTS = {"default": {}, "fixed_propagation": {"gated": False}, "embedding_only": {"steps": 0}}
+VARIANTS = {"default": {}, "fixed_propagation": {"gated": False}, "embedding_only": {"steps": 0, "use_prior": False}}
 
 
 def scene_word_vectors() -> torch.Tensor:
@@ -43,12 +52,21 @@ def scene_word_vectors() -> torch.Tensor:
     return torch.from_numpy(np.stack([phrase_vector(label) for label in LABELS]))
 
 
+def scene_split(name: str, start: int, count: int, graph: PhotoGraph) -> tuple[torch.Tensor, ...]:
+    """Features, labels and the knowledge-graph prior (N, 18) of each scene label, from the cache."""
+    feats, labels, probs = cached_features(name, start, count, graph)
+    prior = graph.label_prior(probs.numpy(), scene_synsets(graph.wordnet), list(LABELS))
+    return feats, labels, torch.from_numpy(prior)
+
+
 def train_variant(name: str, args, train, val, words, adj) -> tuple[MLZSL, dict]:
     """Train one variant; returns the best-validation model and its training record."""
     seed_everything(args.seed)
-    cfg = ZeroShotConfig(**({"hidden": args.hidden, "steps": args.steps} | VARIANTS[name]))
+    options = {"hidden": args.hidden, "steps": args.steps, "mask_rate": args.mask_rate, "use_prior": args.prior}
+    options["blind_words"] = args.blind_words
+    cfg = ZeroShotConfig(**(options | VARIANTS[name]))
     model = MLZSL(cfg)
-    feats, labels = train
+    feats, labels, prior = train
     model.feat_mean.copy_(feats.mean(0))
     model.feat_std.copy_(feats.std(0) + 1e-4)
     model.scene_words.copy_(words)
@@ -61,14 +79,18 @@ def train_variant(name: str, args, train, val, words, adj) -> tuple[MLZSL, dict]
         order = torch.randperm(len(feats))
         for i in range(0, len(order), args.batch):
             idx = order[i : i + args.batch]
-            logits = model(feats[idx], words, adj)
+            blind = None
+            if cfg.mask_rate > 0:  # unseen nodes are always blind; a random share of seen ones too, with targets
+                blind = torch.ones(len(words), dtype=torch.bool)
+                blind[seen] = torch.rand(len(seen)) < cfg.mask_rate
+            logits = model(feats[idx], words, adj, blind, prior[idx])
             loss = nn.functional.binary_cross_entropy_with_logits(logits[:, seen], labels[idx][:, seen])
             optim.zero_grad()
             loss.backward()
             optim.step()
             steps += 1
         model.eval()
-        val_map = mean_ap(val[1][:, seen].numpy(), model_scores(model, val[0], words, adj)[:, seen])
+        val_map = mean_ap(val[1][:, seen].numpy(), model_scores(model, val[0], words, adj, val[2])[:, seen])
         history.append(round(val_map, 4))
         if val_map > best_map:
             best, best_map = copy.deepcopy(model.state_dict()), val_map
@@ -108,14 +130,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--steps", type=int, default=3, help="propagation steps of the gated model")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--blind-words", action="store_true", help="blind nodes also lose their word vector")
+    parser.add_argument("--no-prior", dest="prior", action="store_false", help="no knowledge-graph prior input")
+    parser.add_argument("--mask-rate", type=float, default=0.3, help="share of seen nodes trained blind per batch")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     torch.set_num_threads(2)
     command = "python -m vtl_models train zeroshot " + " ".join(argv if argv is not None else sys.argv[1:])
-    train = cached_features("train", TRAIN_SEED, N_TRAIN)
-    val = cached_features("val", VAL_SEED, N_VAL)
+    wordnet = load_wordnet()
+    graph = PhotoGraph(wordnet)
+    train = scene_split("train", TRAIN_SEED, N_TRAIN, graph)
+    val = scene_split("val", VAL_SEED, N_VAL, graph)
     words = scene_word_vectors()
-    adj = scene_adjacency(load_wordnet())
+    adj = scene_adjacency(wordnet)
     for name in args.only or list(VARIANTS):
         model, record = train_variant(name, args, train, val, words, adj)
         state = model.state_dict()
