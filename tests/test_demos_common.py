@@ -42,7 +42,8 @@ def test_guarded_reports_weight_problems_and_passes_results():
     assert fine(1, y=3) == 4
 
 
-def test_quality_markdown_without_weights_says_so():
+def test_quality_markdown_without_weights_says_so(monkeypatch):
+    monkeypatch.setattr(common, "eval_report", lambda task: None)  # as for a task with no default card
     assert "No trained weights" in common.quality_markdown("video")
 
 
@@ -58,3 +59,20 @@ def test_png_file_is_written_once_per_picture():
     assert np.array_equal(np.asarray(Image.open(path)), picture)
     assert png_file(picture.reshape(20, 12, 3)) != path  # same bytes, other shape
     assert path.endswith("/image.png") and png_file(picture, "grid").endswith("/grid.png")
+
+
+def test_output_files_are_written_whole_once_and_old_ones_leave(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "OUTPUTS", tmp_path)
+    writes = []
+
+    def write(path):
+        writes.append(path)
+        path.write_bytes(b"mesh")
+
+    first = common.output_file("shape.glb", b"key", write)
+    assert common.output_file("shape.glb", b"key", write) == first and len(writes) == 1  # content-named: once
+    assert writes[0].name != "shape.glb" and writes[0].suffix == ".glb"  # written beside, then renamed into place
+    for i in range(5):
+        common.output_file("shape.glb", f"other {i}".encode(), write)
+    monkeypatch.setattr(common, "MIN_AGE_S", 0)
+    assert common.prune_outputs(keep=2) == 4 and len(list(tmp_path.iterdir())) == 2
