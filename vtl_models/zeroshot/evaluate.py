@@ -10,12 +10,11 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
+from vtl_models.backbones import to_tensor
 from vtl_models.common import to_numpy
-from vtl_models.images import resize
 from vtl_models.multilabel.data import Backbone
-from vtl_models.multilabel.scenes import SIZE
 from vtl_models.multilabel.vocab import LABELS
-from vtl_models.zeroshot.data import N_TEST, TEST_SEED, scene_features, test_scenes
+from vtl_models.zeroshot.data import N_TEST, TEST_SEED, pool_maps, scene_features, test_scenes
 from vtl_models.zeroshot.graph import UNSEEN, scene_synsets
 from vtl_models.zeroshot.metrics import mean_ap, setting_metrics
 from vtl_models.zeroshot.photo_check import load_check, run_check
@@ -69,13 +68,12 @@ def bootstrap_difference(truth: np.ndarray, a: np.ndarray, b: np.ndarray, seed: 
     return {"difference": round(point, 4), "ci95": [round(float(low), 4), round(float(high), 4)]}
 
 
-def ood_auroc(backbone: Backbone, graph: PhotoGraph, scene_feats: torch.Tensor, name: str = "default") -> float:
+def ood_auroc(graph: PhotoGraph, scene_feats: torch.Tensor, name: str = "default") -> float:
     """How well the scene likeness (the auto mode's rule) tells the check's real photos from the test scenes."""
     model, _, card = load_scene_model(name)
-    photos = np.stack([resize(p["image"], SIZE) for p in load_check()])
-    likeness = np.concatenate(
-        [scene_likeness(model, f, card) for f in (scene_feats, scene_features(backbone, photos, graph)[0])]
-    )
+    photos = load_check()  # as the predictor sees them: the whole photo at 224 px, one trunk pass
+    photo_feats = torch.cat([pool_maps(*graph.trunk(to_tensor(p["image"]))[:2]) for p in photos])
+    likeness = np.concatenate([scene_likeness(model, f, card) for f in (scene_feats, photo_feats)])
     is_photo = np.r_[np.zeros(len(scene_feats)), np.ones(len(photos))]
     return round(float(roc_auc_score(is_photo, -likeness)), 4)
 
@@ -95,7 +93,7 @@ def run(name: str = "default") -> dict:
     scores = {key: scene_scores(key, feats, prior, wordnet) for key in (name, "fixed_propagation", "embedding_only")}
     report_metrics = {key: settings(truth, *value) for key, value in scores.items()}
     photo = run_check(graph)
-    ood = ood_auroc(backbone, graph, feats)
+    ood = ood_auroc(graph, feats)
     log.info("real-photo check done at %.0f s", time.time() - start)
     _, _, card = load_scene_model(name)
 

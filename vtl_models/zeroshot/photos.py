@@ -135,9 +135,28 @@ class PhotoGraph:
         return out
 
     @torch.inference_mode()
-    def beliefs(self, rgb: np.ndarray, crops: bool = True, stuff: bool = True) -> PhotoBeliefs:
-        """Softmax ImageNet probabilities of each view and the stuff-source scores."""
-        probs = [to_numpy(torch.softmax(self.classifier(v.to(self.device)), -1)) for v in self.views(rgb, crops)]
+    def trunk(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+        """Normalised images (N, 3, 224, 224) -> the stride-16 and stride-32 maps the scene features pool (the same
+        numbers as multilabel's Backbone) and the ImageNet probabilities (N, 1000), in one pass."""
+        net = self.classifier
+        x = net.bn1(net.conv_stem(x.to(self.device)))
+        maps = []
+        for block in net.blocks:
+            x = block(x)
+            maps.append(x)
+        probs = torch.softmax(net.forward_head(net.bn2(net.conv_head(x))), -1)
+        return maps[4], maps[6], to_numpy(probs)
+
+    @torch.inference_mode()
+    def beliefs(
+        self, rgb: np.ndarray, crops: bool = True, stuff: bool = True, whole: np.ndarray | None = None
+    ) -> PhotoBeliefs:
+        """Softmax ImageNet probabilities of each view and the stuff-source scores; `whole` (1, 1000): the whole
+        image's probabilities if already computed (the predictor's one trunk pass)."""
+        views = self.views(rgb, crops)
+        probs = [] if whole is None else [whole]
+        for view in views[1:] if whole is not None else views:
+            probs.append(to_numpy(torch.softmax(self.classifier(view.to(self.device)), -1)))
         sources = (people_scores(rgb) | colour_scores(rgb)) if stuff else {}
         return PhotoBeliefs(np.concatenate(probs), sources)
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from vtl_models.backbones import to_tensor
 from vtl_models.common import InvalidInput, to_numpy
-from vtl_models.images import fit_longest_side, resize, to_rgb
-from vtl_models.multilabel.data import Backbone
-from vtl_models.multilabel.scenes import SIZE
+from vtl_models.images import fit_longest_side, to_rgb
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import pool_maps
 from vtl_models.zeroshot.graph import RELATIONS, SEEN, normalise_rows, relation_matrices, scene_synsets
@@ -72,7 +71,6 @@ class ZeroShotPredictor:
         self.wordnet = load_wordnet()
         self.model, self.words, self.card = load_scene_model("default", self.device)
         self.vectors = load_word_vectors()
-        self.backbone = Backbone().to(self.device)
         self.photos = PhotoGraph(self.wordnet, self.device)
         self.scene_synsets = scene_synsets(self.wordnet)
         self.scene_threshold = float(self.card.raw["scene_likeness"]["threshold"])
@@ -91,12 +89,11 @@ class ZeroShotPredictor:
 
     @torch.inference_mode()
     def scene_pass(self, image: np.ndarray) -> tuple[torch.Tensor, np.ndarray, float]:
-        """Pooled backbone features (1, D) of the image as a 128 px scene, its ImageNet probabilities (1, 1000)
-        and its scene likeness."""
-        scene = resize(image, SIZE) if image.shape[:2] != (SIZE, SIZE) else image
-        f16, f32 = self.backbone(torch.tensor(scene, device=self.device)[None])
+        """One trunk pass of the whole image at 224 px: pooled scene features (1, D), ImageNet probabilities
+        (1, 1000) and the scene likeness."""
+        f16, f32, probs = self.photos.trunk(to_tensor(image))  # a 128 px scene is upsampled as in training
         feats = pool_maps(f16, f32)
-        return feats, self.photos.head_probs(f32), float(scene_likeness(self.model, feats, self.card)[0])
+        return feats, probs, float(scene_likeness(self.model, feats, self.card)[0])
 
     @torch.inference_mode()
     def scene_graph(
@@ -147,7 +144,7 @@ class ZeroShotPredictor:
             graph = self.scene_graph(feats, probs, names, senses)
             evidence = {name: self._scene_evidence(name, senses[name], graph) for name in names}
         else:
-            beliefs = self.photos.beliefs(image)
+            beliefs = self.photos.beliefs(image, whole=probs)
             evidence = {name: self.photos.score(name, beliefs) for name in names}
         scores = {name: round(found[0].score, 4) if found else 0.0 for name, found in evidence.items()}
         return ZeroShotPrediction(mode, scores, evidence, round(likeness, 4))
