@@ -33,9 +33,9 @@ def zero_shot(image, labels: str, mode: str = "auto"):
     prediction = predictor.predict(image, labels, mode=mode or "auto")
     picture = graph_picture(prediction.evidence, prediction.scores, prediction.mode)
     how = (
-        "the ML-ZSL gated graph network over the 18 scene labels (13 seen in training, 5 never)"
+        "the ML-ZSL gated graph network over the 18 scene labels (13 seen in training, 5 never) and your labels"
         if prediction.mode == "scene"
-        else "ImageNet beliefs (whole image + 5 crops), people detectors and colour priors pushed through WordNet"
+        else "ImageNet beliefs (whole image + 5 crops), detectors, colour priors and word vectors, through WordNet"
     )
     note = (
         f"**Mode:** {prediction.mode} (scene likeness {prediction.scene_likeness:.2f}; "
