@@ -33,6 +33,7 @@ class ZeroShotConfig:
     mask_rate: float = 0.0  # training: share of seen nodes made blind (no direct image input) per batch
     blind_words: bool = False  # blind nodes also lose their word vector
     use_prior: bool = True  # every node's initial belief also sees its knowledge-graph prior from ImageNet classes
+    prior_skip: bool = False  # output logit += a learned gain times logit(prior): the prior reaches the output directly
     basis_dim: int = 64  # principal directions of the training scenes' features (the auto mode's scene test)
 
     def to_dict(self) -> dict:
@@ -57,6 +58,7 @@ class MLZSL(nn.Module):
         self.initial = nn.Sequential(nn.Linear(3 * h + int(cfg.use_prior), h), nn.Tanh())
         self.messages = nn.ModuleList(nn.Linear(h, h, bias=False) for _ in range(cfg.relations))  # W_r
         self.gru = nn.GRUCell(h, h)
+        self.prior_gain = nn.Parameter(torch.ones(1)) if cfg.prior_skip else None
         self.output = nn.Sequential(nn.Linear(2 * h, h), nn.ReLU(), nn.Linear(h, 1))  # F_O on [h_T, h_0]
 
     def scene_residual(self, feats: torch.Tensor) -> torch.Tensor:
@@ -112,4 +114,11 @@ class MLZSL(nn.Module):
     ) -> torch.Tensor:
         h0 = self.initial_beliefs(feats, words, blind, prior)
         h = self.propagate_beliefs(h0, adj)[-1]
-        return self.output(torch.cat([h, h0], -1)).squeeze(-1)
+        return self.read_out(h, h0, prior)
+
+    def read_out(self, h: torch.Tensor, h0: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
+        """F_O: final and initial states (B, K, H) -> logits (B, K)."""
+        logits = self.output(torch.cat([h, h0], -1)).squeeze(-1)
+        if self.prior_gain is not None:
+            logits = logits + self.prior_gain * torch.logit(prior.clamp(1e-3, 1 - 1e-3))
+        return logits

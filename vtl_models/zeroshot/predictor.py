@@ -123,7 +123,7 @@ class ZeroShotPredictor:
         blind = blind_nodes(self.model, [k < len(LABELS) and LABELS[k] in SEEN for k in range(len(nodes))])
         h0 = self.model.initial_beliefs(feats, words, None if blind is None else blind.to(self.device), prior)
         states = self.model.propagate_beliefs(h0, adj)
-        logits = self.model.output(torch.cat([states[-1], h0], -1)).squeeze(-1)
+        logits = self.model.read_out(states[-1], h0, prior)
         return SceneGraph(nodes, synsets, node_of, to_numpy(torch.sigmoid(logits)[0]), states, adj)
 
     @torch.inference_mode()

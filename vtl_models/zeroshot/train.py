@@ -63,6 +63,7 @@ def train_variant(name: str, args, train, val, words, adj) -> tuple[MLZSL, dict]
     seed_everything(args.seed)
     options = {"hidden": args.hidden, "steps": args.steps, "mask_rate": args.mask_rate, "use_prior": args.prior}
     options["blind_words"] = args.blind_words
+    options["prior_skip"] = args.prior_skip
     cfg = ZeroShotConfig(**(options | VARIANTS[name]))
     model = MLZSL(cfg)
     feats, labels, prior = train
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--steps", type=int, default=3, help="propagation steps of the gated model")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--prior-skip", action="store_true", help="the prior also reaches the output logit")
     parser.add_argument("--blind-words", action="store_true", help="blind nodes also lose their word vector")
     parser.add_argument("--no-prior", dest="prior", action="store_false", help="no knowledge-graph prior input")
     parser.add_argument("--mask-rate", type=float, default=0.3, help="share of seen nodes trained blind per batch")
