@@ -135,6 +135,17 @@ def soak(client, tasks: list[str], pid: int, requests: int = 300, threads: int =
     }
 
 
+def training_seconds() -> dict[str, float | None]:
+    """Each default model's training time as its card records it (all stages), for the table beside latency."""
+    from vtl_models.hub import has_card, read_card
+
+    out = {}
+    for entry in TABS:
+        training = read_card(entry.task).raw.get("training", {}) if has_card(entry.task) else {}
+        out[entry.task] = training.get("total_seconds", training.get("seconds"))
+    return out
+
+
 def run(calls: int = 20, clients: int = 8) -> dict:
     """The whole measurement; the dict written to benchmarks/results.json."""
     from gradio_client import Client
@@ -161,6 +172,7 @@ def run(calls: int = 20, clients: int = 8) -> dict:
         report["rss_mb_all_models"] = round(_rss_mb(server.pid))
         report["robustness"] = robustness(client, [entry.task for entry in full])
         report["soak"] = soak(client, [entry.task for entry in full], server.pid)
+    report["training_s"] = training_seconds()
     return report
 
 

@@ -110,6 +110,10 @@ def benchmarks_section() -> str:
             f"| {entry.title} (`{entry.api_name}`) | {m['first_call_s']:.2f} s | {m['p50_ms']:.0f} ms | "
             f"{m['p95_ms']:.0f} ms | {m['p50_no_download_ms']:.0f} ms | {target} | {_met(m['p50_ms'] <= bound)} |"
         )
+    trained = {task: s for task, s in r.get("training_s", {}).items() if s is not None}
+    if trained:
+        cells = ", ".join(f"{task} {s / 60:.0f} min" for task, s in trained.items())
+        lines += ["", f"Training time of each default model, from its card (all stages, 2 CPU cores): {cells}."]
     c = r["concurrent"]
     lines += [
         "",
