@@ -59,13 +59,13 @@ def run(name: str = "default") -> dict:
         return out, m["cmc"]
 
     imagenet = ImageNetHead().eval()
-    baselines = {"imagenet_features": score(imagenet)[0]}
+    baselines, cmc = {}, {}
+    baselines["imagenet_features"], cmc["imagenet_features"] = score(imagenet)
     for baseline in ("source_only", "target_oracle"):
         if has_card("reid", baseline):
-            baselines[baseline] = score(load_encoder(baseline).embed)[0]
+            baselines[baseline], cmc[baseline] = score(load_encoder(baseline).embed)
     model, card = load_encoder(name), read_card("reid", name)
-    metrics, cmc = score(model.embed)
-    metrics["cmc"] = cmc
+    metrics, cmc["model"] = score(model.embed)
     return {
         "task": "reid",
         "model": f"reid/{name} ({card.raw.get('method', 'arn')})",
@@ -76,4 +76,5 @@ def run(name: str = "default") -> dict:
         "seconds": round(time.time() - start, 1),
         "metrics": metrics,
         "baselines": baselines,
+        "cmc": cmc,  # target A test, ranks 1-20: the tab's plot
     }

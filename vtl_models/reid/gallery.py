@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from vtl_models.hub import has_card
 from vtl_models.reid.data import HEIGHT, N_CAMERAS, SPLITS, WIDTH, render_rows, split_index
 from vtl_models.reid.real import SAMPLES, VIDEO
 
@@ -70,6 +71,13 @@ def build() -> None:
         if ok:
             cv2.imwrite(str(EXAMPLES / "vtest_frame120.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
     print(f"gallery: {len(crops)} crops -> {EXAMPLES}")
+    if has_card("reid"):  # ship the default weights' gallery features: the tab's first search needs no embedding
+        from vtl_models.reid.predictor import SHIPPED_FEATURES, ReidPredictor
+
+        SHIPPED_FEATURES.unlink(missing_ok=True)
+        predictor = ReidPredictor("cpu")
+        features = predictor.gallery.numpy().astype(np.float16)
+        np.savez(SHIPPED_FEATURES, features=features, sha256=predictor.sha256)
 
 
 def load_gallery() -> dict:

@@ -18,10 +18,11 @@ from vtl_models.common import InvalidInput, to_numpy
 from vtl_models.hub import ModelCard, load_model, read_card
 from vtl_models.images import fit_longest_side, resize, to_rgb
 from vtl_models.reid.data import HEIGHT, WIDTH
-from vtl_models.reid.gallery import load_gallery
+from vtl_models.reid.gallery import EXAMPLES, load_gallery
 from vtl_models.reid.model import ARN, ARNConfig, SharedEmbedder, Trunk
 
-CACHE = Path(__file__).resolve().parents[2] / "data" / "reid" / "gallery_features"
+CACHE = Path(__file__).resolve().parents[2] / "data" / "reid" / "gallery_features"  # for weights without shipped ones
+SHIPPED_FEATURES = EXAMPLES / "gallery_features.npz"
 MAX_TOP_K = 50
 MAX_PEOPLE = 12
 
@@ -78,6 +79,10 @@ class ReidPredictor:
         self.gallery = torch.from_numpy(self._gallery_features()).to(self.device)
 
     def _gallery_features(self) -> np.ndarray:
+        if SHIPPED_FEATURES.exists():  # computed by `python -m vtl_models.reid.gallery` for the shipped weights
+            shipped = np.load(SHIPPED_FEATURES)
+            if str(shipped["sha256"]) == self.sha256 and len(shipped["features"]) == len(self.crops):
+                return shipped["features"].astype(np.float32)
         path = CACHE / f"{self.sha256[:16]}.npy"
         if path.exists():
             return np.load(path)

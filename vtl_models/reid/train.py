@@ -8,6 +8,7 @@ The checkpoint kept is the best rank-1 on the target's validation identities.
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
 import shlex
 import sys
@@ -15,6 +16,7 @@ import time
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 from tqdm import tqdm
 
 from vtl_models.backbones import LICENCE, MEAN, STD
@@ -78,12 +80,31 @@ def embed_all(model: ARN, maps: torch.Tensor, batch: int = 512) -> np.ndarray:
     return out
 
 
+def with_target_statistics(model: ARN, target_maps: torch.Tensor, batch: int = 64) -> ARN:
+    """A copy of the model whose shared-encoder batch norms hold target statistics alone.
+
+    ARN passes each domain's batch through E_c separately, so in training E_c always normalises with one domain's
+    statistics; the running averages mix both. Re-estimating them on unlabelled target crops makes inference match
+    training (no labels, no gradient)."""
+    adapted = copy.deepcopy(model)
+    norms = [m for m in adapted.shared_encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over all target batches
+    adapted.train()
+    with torch.no_grad():
+        for start in range(0, len(target_maps), batch):
+            adapted.shared_encoder(target_maps[start : start + batch])
+    return adapted.eval()
+
+
 def train(args: argparse.Namespace) -> tuple[ARN, dict]:
     seed_everything(args.seed)
     trunk = Trunk()
     source, target = load_split("source", "train", trunk), load_split("target", "train", trunk)
     val = load_split("target", "val", trunk)
     labelled = target if args.method == "target_oracle" else source
+    source_maps = source["maps"]
     label_ids = labelled["rows"][:, 0]
     classes = np.unique(label_ids)
     labels = torch.from_numpy(np.searchsorted(classes, label_ids))
@@ -111,7 +132,16 @@ def train(args: argparse.Namespace) -> tuple[ARN, dict]:
             loss["diff"] = difference_loss(out_s["shared"], out_s["private"]) + difference_loss(
                 out_t["shared"], out_t["private"]
             )
-            loss["mmd"] = mmd_loss(out_s["shared"], out_t["shared"])
+            # MMD compares like with like: a PK batch (16 people x 4 crops) is clumpier than a random target batch
+            # of 64 people, a gap MMD could only close by tearing the source clusters apart; so a random batch.
+            shared_s = out_s["shared"]
+            if args.mmd_batch == "random":
+                shared_s = model.shared_encoder(augment(source_maps[rng.choice(len(source_maps), len(idx))], gen))
+                shared_s = shared_s.mean((2, 3))
+            shared_t = out_t["shared"]
+            if args.mmd_space == "unit":  # align where retrieval compares: the L2-normalised features
+                shared_s, shared_t = F.normalize(shared_s, dim=1), F.normalize(shared_t, dim=1)
+            loss["mmd"] = mmd_loss(shared_s, shared_t)
         total = sum(w[k] * v for k, v in loss.items())
         opt.zero_grad(set_to_none=True)
         total.backward()
@@ -119,7 +149,8 @@ def train(args: argparse.Namespace) -> tuple[ARN, dict]:
         step += 1
         bar.update(1)
         if step % args.eval_every == 0 or step == args.steps:
-            m = retrieval_metrics(embed_all(model, val["maps"]), val["rows"][:, 0], val["rows"][:, 1])
+            scored = with_target_statistics(model, target["maps"]) if adapt and args.target_bn else model
+            m = retrieval_metrics(embed_all(scored, val["maps"]), val["rows"][:, 0], val["rows"][:, 1])
             entry = {"step": step, "val_rank1": m["rank1"], "val_mAP": m["mAP"]}
             entry.update({k: round(float(v), 4) for k, v in loss.items()})
             history.append(entry)
@@ -127,7 +158,7 @@ def train(args: argparse.Namespace) -> tuple[ARN, dict]:
             bar.set_postfix(val_r1=m["rank1"], val_mAP=m["mAP"])
             score = m["rank1"] + m["mAP"]
             if score > best:
-                best, best_state = score, {k: v.detach().clone() for k, v in model.state_dict().items()}
+                best, best_state = score, {k: v.detach().clone() for k, v in scored.state_dict().items()}
     bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -154,6 +185,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--w-diff", type=float, default=0.1)
     parser.add_argument("--w-mmd", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mmd-batch", choices=("random", "pk"), default="random", help="source batch MMD sees")
+    parser.add_argument("--mmd-space", choices=("raw", "unit"), default="raw", help="MMD on raw or L2-normalised e_c")
+    parser.add_argument(
+        "--target-bn", type=int, default=1, help="ARN: shared-encoder batch-norm statistics re-estimated on target"
+    )
     parser.add_argument("--no-save", action="store_true", help="measure only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
