@@ -11,10 +11,10 @@ import torch
 
 from vtl_models.hub import has_card, read_card
 from vtl_models.reid.features import load_split, trunk_maps
+from vtl_models.reid.gallery import real_samples
 from vtl_models.reid.metrics import evaluate_ranking, retrieval_metrics
 from vtl_models.reid.model import ImageNetHead, Trunk
 from vtl_models.reid.predictor import load_encoder
-from vtl_models.reid.real import SAMPLES
 
 log = logging.getLogger("vtl.reid.eval")
 KEYS = ("rank1", "rank5", "rank10", "mAP")
@@ -46,7 +46,7 @@ def run(name: str = "default") -> dict:
     trunk = Trunk()
     test = load_split("target", "test", trunk)
     ids, cams = test["rows"][:, 0], test["rows"][:, 1]
-    real = dict(np.load(SAMPLES)) if SAMPLES.exists() else None
+    real = real_samples()  # target B: the vtest.avi tracklet crops shipped in the tab's gallery
     real_maps = trunk_maps(trunk, real["crops"]) if real is not None else None
 
     def score(encode) -> dict:

@@ -8,6 +8,8 @@ vtest.avi tracklet crops; gallery.npz: each crop's identity (-1 unknown), camera
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 
@@ -15,7 +17,7 @@ from vtl_models.hub import has_card
 from vtl_models.reid.data import HEIGHT, N_CAMERAS, SPLITS, WIDTH, render_rows, split_index
 from vtl_models.reid.real import SAMPLES, VIDEO
 
-EXAMPLES = SAMPLES.parent
+EXAMPLES = Path(__file__).resolve().parents[2] / "demos" / "examples" / "reid"
 
 COLUMNS = 40
 VTEST_ID_OFFSET = 100_000  # tracklet pseudo-identities never collide with procedural ones
@@ -87,6 +89,19 @@ def load_gallery() -> dict:
         crops = unmosaic(np.asarray(picture.convert("RGB")), int(meta["n"]))
     names = [str(c) for c in meta["camera_names"]]
     return {"crops": crops, "identity": meta["identity"], "camera": meta["camera"], "camera_names": names}
+
+
+def real_samples() -> dict | None:
+    """Target B as shipped in the gallery: vtest.avi tracklet crops, pseudo-identity and window (0 early, 1 late)."""
+    gallery = load_gallery()
+    real = gallery["camera"] >= N_CAMERAS
+    if not real.any():
+        return None
+    return {
+        "crops": gallery["crops"][real],
+        "track": gallery["identity"][real],
+        "window": gallery["camera"][real] - N_CAMERAS,
+    }
 
 
 if __name__ == "__main__":

@@ -96,7 +96,8 @@ class ReidPredictor:
     @torch.inference_mode()
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """uint8 crops (N, 128, 64, 3) -> L2-normalised shared features (N, D)."""
-        x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device).permute(0, 3, 1, 2).float() / 255.0
+        x = torch.from_numpy(np.array(crops)).to(self.device)  # a copy: uploads may be read-only
+        x = x.permute(0, 3, 1, 2).float() / 255.0
         return to_numpy(self.model.embed(self.trunk((x - 0.5) / 0.5)))
 
     def detect(self, frame: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 into tracklets by a greedy IoU tracker. Tracklets are pseudo-identities; the query comes from the start of a
 tracklet and its true matches from its end (time windows far apart play the role of cameras).
 
-    python -m vtl_models.reid.real   # rebuilds demos/examples/reid/vtest_tracklets.npz (small, committed)
+    python -m vtl_models.reid.real   # writes data/reid/vtest_tracklets.npz; gallery.py ships its crops
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from vtl_models.reid.data import HEIGHT, WIDTH
 
 VIDEO = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
-SAMPLES = Path(__file__).resolve().parents[2] / "demos" / "examples" / "reid" / "vtest_tracklets.npz"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "reid" / "vtest_tracklets.npz"
 
 
 def detect_people(frame: np.ndarray, min_height: int = 64) -> np.ndarray:
