@@ -62,23 +62,33 @@ def matches_picture(matches, query_identity: int | None) -> np.ndarray:
 
 
 def cmc_picture(report: dict | None) -> np.ndarray | None:
-    """The card's CMC curve (target A test) as a small plot, with the source-only rank-1 for reference."""
-    cmc = (report or {}).get("metrics", {}).get("cmc")
-    if not cmc:
+    """The card's CMC curves (target A test, ranks 1-20): ARN against the source-only and oracle baselines."""
+    curves = (report or {}).get("cmc") or {}
+    if "model" not in curves:
         return None
-    w, h, margin = 420, 260, 40
+    w, h, margin = 460, 280, 40
     plot = np.full((h, w, 3), 255, np.uint8)
     cv2.rectangle(plot, (margin, 10), (w - 10, h - margin), (0, 0, 0), 1)
-    xs = np.linspace(margin, w - 10, len(cmc))
-    ys = (h - margin) - np.asarray(cmc) * (h - margin - 10)
-    cv2.polylines(plot, [np.stack([xs, ys], 1).astype(np.int32)], False, (0, 90, 220), 2, cv2.LINE_AA)
+    styles = {
+        "model": ((0, 90, 220), "ARN (these weights)"),
+        "source_only": ((220, 60, 0), "source only"),
+        "target_oracle": ((150, 150, 150), "target oracle (reported)"),
+    }
+    for n, (key, (colour, label)) in enumerate(styles.items()):
+        if key not in curves:
+            continue
+        cmc = np.asarray(curves[key])
+        xs = np.linspace(margin, w - 10, len(cmc))
+        ys = (h - margin) - cmc * (h - margin - 10)
+        cv2.polylines(plot, [np.stack([xs, ys], 1).astype(np.int32)], False, colour, 2, cv2.LINE_AA)
+        cv2.putText(plot, label, (margin + 8, 28 + 18 * n), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
     for value in (0.0, 0.5, 1.0):
         y = int((h - margin) - value * (h - margin - 10))
         cv2.putText(plot, f"{value:.1f}", (4, y + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
-    for k in (1, 5, 10, len(cmc)):
+    xs = np.linspace(margin, w - 10, len(curves["model"]))
+    for k in (1, 5, 10, len(xs)):
         cv2.putText(plot, str(k), (int(xs[k - 1]) - 4, h - margin + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
-    cv2.putText(plot, "rank", (w // 2 - 15, h - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
-    cv2.putText(plot, "CMC, target A test", (margin + 8, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 90, 220), 1)
+    cv2.putText(plot, "rank (target A test)", (w // 2 - 60, h - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
     return plot
 
 
