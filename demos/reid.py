@@ -81,13 +81,21 @@ def cmc_picture(report: dict | None) -> np.ndarray | None:
         xs = np.linspace(margin, w - 10, len(cmc))
         ys = (h - margin) - cmc * (h - margin - 10)
         cv2.polylines(plot, [np.stack([xs, ys], 1).astype(np.int32)], False, colour, 2, cv2.LINE_AA)
-        cv2.putText(plot, label, (margin + 8, 28 + 18 * n), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+        cv2.putText(plot, label, (margin + 170, 95 + 18 * n), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
     for value in (0.0, 0.5, 1.0):
         y = int((h - margin) - value * (h - margin - 10))
         cv2.putText(plot, f"{value:.1f}", (4, y + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
     xs = np.linspace(margin, w - 10, len(curves["model"]))
     for k in (1, 5, 10, len(xs)):
-        cv2.putText(plot, str(k), (int(xs[k - 1]) - 4, h - margin + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
+        cv2.putText(
+            plot,
+            str(k),
+            (int(xs[k - 1]) - 4 * len(str(k)), h - margin + 16),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.4,
+            (0, 0, 0),
+            1,
+        )
     cv2.putText(plot, "rank (target A test)", (w // 2 - 60, h - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
     return plot
 
