@@ -20,8 +20,8 @@ from vtl_models.reid.real import SAMPLES, VIDEO
 EXAMPLES = Path(__file__).resolve().parents[2] / "demos" / "examples" / "reid"
 
 COLUMNS = 40
-VTEST_ID_OFFSET = 100_000
-EXAMPLE_QUERIES = [(806, 0), (776, 1)]  # (identity, camera): found by the shipped weights (own id at rank 1-2)  # tracklet pseudo-identities never collide with procedural ones
+VTEST_ID_OFFSET = 100_000  # tracklet pseudo-identities never collide with procedural ones
+EXAMPLE_QUERIES = [(806, 0), (776, 1)]  # (identity, camera): found by the shipped weights (own id at rank 1-2)
 
 
 def mosaic(crops: np.ndarray) -> np.ndarray:

@@ -20,11 +20,12 @@ def evaluate_ranking(
     gallery_ids: np.ndarray,
     gallery_cams: np.ndarray,
     max_rank: int = 20,
+    per_query: bool = False,
 ) -> dict:
     """rank1/5/10, mAP and the CMC curve (up to `max_rank`) over queries that have a match in another camera.
 
     Gallery items of the query's identity seen by the query's own camera are left out (Market-1501 protocol);
-    a query with no remaining true match is skipped.
+    a query with no remaining true match is skipped. `per_query` adds each query's rank-1 hit and AP ("hits", "aps").
     """
     cmc, aps = [], []
     for i in range(len(distance)):
@@ -38,6 +39,7 @@ def evaluate_ranking(
         first = int(np.argmax(hits))
         cmc.append(np.arange(max_rank) >= first)
         aps.append(average_precision_score(truth, -d))
+    hits = np.asarray(cmc)[:, 0].astype(float)
     cmc = np.mean(cmc, axis=0)
     return {
         "rank1": round(float(cmc[0]), 4),
@@ -46,11 +48,23 @@ def evaluate_ranking(
         "mAP": round(float(np.mean(aps)), 4),
         "cmc": [round(float(v), 4) for v in cmc],
         "n_queries": len(aps),
+        **({"hits": hits, "aps": np.asarray(aps)} if per_query else {}),
     }
 
 
-def retrieval_metrics(features: np.ndarray, ids: np.ndarray, cams: np.ndarray, max_rank: int = 20) -> dict:
+def retrieval_metrics(
+    features: np.ndarray, ids: np.ndarray, cams: np.ndarray, max_rank: int = 20, per_query: bool = False
+) -> dict:
     """Every item is a query against all the others (cosine distance on `features`)."""
     distance = cosine_distance(features, features)
     np.fill_diagonal(distance, np.inf)  # never match itself (also removed as same id + same camera)
-    return evaluate_ranking(distance, ids, cams, ids, cams, max_rank)
+    return evaluate_ranking(distance, ids, cams, ids, cams, max_rank, per_query)
+
+
+def paired_bootstrap(a: np.ndarray, b: np.ndarray, n: int = 2000, seed: int = 0) -> dict:
+    """Mean of a - b over the same queries, with a 95% percentile interval from resampling queries."""
+    rng = np.random.default_rng(seed)
+    diff = np.asarray(a, float) - np.asarray(b, float)
+    means = diff[rng.integers(0, len(diff), (n, len(diff)))].mean(1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"difference": round(float(diff.mean()), 4), "ci95": [round(float(low), 4), round(float(high), 4)]}
