@@ -148,3 +148,12 @@ def test_label_text_parsing_limits():
         parse_labels(",".join(f"w{i}" for i in range(MAX_LABELS + 1)))
     with pytest.raises(InvalidInput, match="40 characters"):
         parse_labels("x" * 41)
+
+
+@pytest.mark.parametrize("shape", [(80, 80, 3), (16, 200, 3), (300, 40, 3)])
+def test_people_detectors_take_images_smaller_than_their_window(shape):
+    from vtl_models.zeroshot.stuff import colour_scores, people_scores
+
+    image = np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8)
+    assert set(people_scores(image)) == {"person_detector", "face_detector"}
+    assert all(0.0 <= v <= 1.0 for v in colour_scores(image).values())

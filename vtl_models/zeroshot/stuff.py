@@ -17,6 +17,7 @@ import numpy as np
 from vtl_models.images import fit_longest_side
 
 DETECT_SIDE = 400  # px: the detectors and priors look at a downscaled copy
+HOG_WINDOW = (64, 128)  # (width, height) of the default people detector's window
 FACE_MIN_WEIGHT = 4.0  # the cascade's final-stage confidence below which a "face" is dropped (round things, coins)
 DETECTORS = ("person_detector", "face_detector")  # object detectors; the rest are coarse colour-region priors
 # source -> (lemma, WordNet sense number from 0)
@@ -48,8 +49,10 @@ def people_scores(rgb: np.ndarray) -> dict[str, float]:
     hog, face = _detectors()
     small = fit_longest_side(rgb, DETECT_SIDE)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    boxes, weights = hog.detectMultiScale(grey, winStride=(8, 8), padding=(8, 8), scale=1.1)
-    hog_score = _saturate(float(np.max(weights)) if len(boxes) else 0.0, 1.0)
+    hog_score = 0.0
+    if grey.shape[0] >= HOG_WINDOW[1] and grey.shape[1] >= HOG_WINDOW[0]:  # smaller images crash OpenCV's HOG
+        boxes, weights = hog.detectMultiScale(grey, winStride=(8, 8), padding=(8, 8), scale=1.1)
+        hog_score = _saturate(float(np.max(weights)) if len(boxes) else 0.0, 1.0)
     side = max(24, min(grey.shape) // 10)  # a face worth naming is not a speck
     faces, _, weights = face.detectMultiScale3(
         grey, scaleFactor=1.1, minNeighbors=8, minSize=(side, side), outputRejectLevels=True
