@@ -114,3 +114,19 @@ def test_retrieval_metrics_perfect_features():
     features = np.array([[1.0, 0], [1.0, 0.05], [0, 1.0], [0.05, 1.0]])
     m = retrieval_metrics(features, ids, cams)
     assert m["rank1"] == 1.0 and m["mAP"] == 1.0 and m["n_queries"] == 4
+
+
+def test_paired_bootstrap_interval_contains_the_difference():
+    from vtl_models.reid.metrics import paired_bootstrap
+
+    a, b = np.array([1.0, 1, 0, 1, 0, 1, 1, 0]), np.array([0.0, 1, 0, 0, 0, 1, 0, 0])
+    out = paired_bootstrap(a, b)
+    assert out["difference"] == pytest.approx(3 / 8)
+    assert out["ci95"][0] <= 3 / 8 <= out["ci95"][1] and out["ci95"][0] > 0  # every pair favours a or ties
+
+
+def test_crop_or_frame():
+    from vtl_models.reid.predictor import is_person_crop
+
+    assert is_person_crop(np.zeros((128, 64, 3)))
+    assert not is_person_crop(np.zeros((576, 768, 3)))  # a camera frame: people are detected first
