@@ -50,8 +50,9 @@ def _rows(evidence: dict[str, list[Evidence]], scores: dict[str, float], top: in
         for e in beliefs:
             source = e.source.split(":", 1)[-1]
             nodes = [source] + [n for n in e.path if n != source and n != label]
-            if e.edge == "node":
-                nodes = ["image + word vector", f"{source} node"]
+            if e.edge == "node":  # seen nodes see the image; unseen and typed ones only the ImageNet prior
+                start = "image + word vector" if "(seen)" in source else "ImageNet prior + word vector"
+                nodes = [start, f"{source} node"]
             rows.append((e.edge, _shorten(nodes) + [f"{label} {e.score:.2f}"], f"{e.edge} edge"))
         for e in messages:
             caption = f"GGNN message ({e.edge}) {e.strength:.1f}"
