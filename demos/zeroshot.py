@@ -35,7 +35,7 @@ def zero_shot(image, labels: str, mode: str = "auto"):
     how = (
         "the ML-ZSL gated graph network over the 18 scene labels (13 seen in training, 5 never) and your labels"
         if prediction.mode == "scene"
-        else "ImageNet beliefs (whole image + 5 crops), detectors, colour priors and word vectors, through WordNet"
+        else "ImageNet beliefs (whole image + 4 crops), detectors, colour priors and word vectors, through WordNet"
     )
     note = (
         f"**Mode:** {prediction.mode} (scene likeness {prediction.scene_likeness:.2f}; "
@@ -54,9 +54,9 @@ def create_demo() -> gr.Blocks:
             "shows the paths (edges) that carried the belief.\n\n"
             f"**Generated scenes:** the trained ML-ZSL graph network; seen labels: {', '.join(card['seen_labels'])}; "
             f"never trained: {', '.join(card['unseen_labels'])}. **Real photos:** the 1,000 ImageNet classes of "
-            "EfficientNet-Lite0 on the whole image and 5 crops, OpenCV's people and face detectors, colour priors "
-            "(sky, clouds, grass, water) and GloVe word vectors, linked to your labels by WordNet hypernyms, parts "
-            "and similarity. At most 50 labels of at most 40 characters."
+            "EfficientNet-Lite0 on the whole image and 4 corner crops, OpenCV's people and face detectors, colour "
+            "priors (sky, clouds, grass, water) and GloVe word vectors, linked to your labels by WordNet hypernyms, "
+            "parts and similarity. At most 50 labels of at most 40 characters."
         )
         with gr.Row():
             with gr.Column():

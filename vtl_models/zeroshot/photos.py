@@ -28,8 +28,10 @@ from vtl_models.zeroshot.stuff import DETECTORS, STUFF_SENSES, colour_scores, pe
 from vtl_models.zeroshot.wordnet import WordNet
 from vtl_models.zeroshot.wordvectors import load_word_vectors
 
-CROP = 0.6  # crop side as a share of the shorter image side; 4 corner crops + 1 centre crop
-CROP_SIZE = 192  # px fed to the classifier for crops (the whole image gets 224)
+CROP = 0.6  # crop side as a share of the shorter image side; 4 overlapping corner crops
+# px fed to the classifier for crops (the whole image gets 224). 4 crops at 160 px instead of 5 at 192: 45% less
+# compute for the same real-photo check mAP (0.8976 both)
+CROP_SIZE = 160
 SENSE_DECAY = 0.25  # sense i of a label weighs 1 / (1 + SENSE_DECAY * i)
 EDGE_WEIGHT = {"hypernym": 1.0, "stuff": 1.0, "part": 0.8, "context": 0.6, "similar": 0.5, "subordinate": 0.5}
 EDGE_WEIGHT["embedding"] = 0.5
@@ -124,13 +126,12 @@ class PhotoGraph:
         return {up for p in parts for up in self.wordnet.ancestors(p)}
 
     def views(self, rgb: np.ndarray, crops: bool = True) -> list[torch.Tensor]:
-        """The whole image at 224 px, then 5 crops (4 corners, centre) at CROP_SIZE."""
+        """The whole image at 224 px, then 4 overlapping corner crops at CROP_SIZE."""
         out = [to_tensor(rgb)]
         if crops:
             h, w = rgb.shape[:2]
             side = int(CROP * min(h, w))
-            tops, lefts = (0, h - side, (h - side) // 2), (0, w - side, (w - side) // 2)
-            corners = [(tops[i], lefts[j]) for i in (0, 1) for j in (0, 1)] + [(tops[2], lefts[2])]
+            corners = [(top, left) for top in (0, h - side) for left in (0, w - side)]
             out.append(torch.cat([to_tensor(rgb[t : t + side, x : x + side], CROP_SIZE) for t, x in corners]))
         return out
 
