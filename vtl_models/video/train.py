@@ -1,6 +1,6 @@
 """Train SR-cGAN in the seed's three stages and write weights/video/{no_gan,gan,default}.
 
-    python -m vtl_models train video --minutes 3,11,6,6
+    python -m vtl_models train video --minutes 2,8,3,3
 
 Stage 1: the VAE (frame encoder/decoder) on single frames. Stage 2: the recurrent temporal generator and the
 compositor with the VAE, reconstruction losses only: the best of K samples per video is pulled to the truth (the
@@ -106,8 +106,13 @@ def completion_losses(model: SRcGAN, video: torch.Tensor, mask: torch.Tensor, k:
     anchors = mask[:, None]
     anchor_error = ((error * anchors).sum(2) / anchors.sum(2)).mean()
     anchor_frames = video.flatten(0, 1)[mask.flatten() > 0.5]
+    # the decoded path gets its own best-of-K term: otherwise copying the anchors' blend everywhere (the compositor's
+    # easy minimum, found within a few hundred steps) starves it of gradient and the samples never differ
+    decoded_error = (out["decoded"] - video[:, None]).abs().mean((3, 4, 5))
+    decoded = (decoded_error * free).sum(2) / free.sum(2)
     return {
         "out": out,
+        "decoded": decoded.min(1).values.mean() + args.w_mean * decoded.mean(),
         "variety": per_sample.min(1).values.mean(),
         "mean": per_sample.mean(),
         "anchor": anchor_error,
@@ -166,6 +171,7 @@ def train(args) -> dict:
                 mask[:, list(anchor_steps)] = 1.0
                 terms = completion_losses(model, video, mask, args.samples, args)
                 loss = terms["variety"] + args.w_mean * terms["mean"] + args.w_anchor * terms["anchor"] + terms["vae"]
+                loss = loss + args.w_decoded * terms["decoded"]
                 if adversarial:
                     fake = terms["out"]["video"].flatten(0, 1)  # (B*K, T, 3, H, W)
                     cond = condition_of(video, mask)
@@ -232,7 +238,12 @@ def save(stage, model, cfg, args, steps, history, results, seconds, no_gan_state
             "steps": dict(steps),
             "batch": args.batch,
             "samples_per_video": args.samples,
-            "loss_weights": {"mean": args.w_mean, "anchor": args.w_anchor, "adv": args.w_adv if stage == "gan" else 0},
+            "loss_weights": {
+                "mean": args.w_mean,
+                "anchor": args.w_anchor,
+                "decoded": args.w_decoded,
+                "adv": args.w_adv if stage == "gan" else 0,
+            },
             "kl_beta": args.beta,
             "real_share": args.real_share,
             "data_seed": f"Shape Motion train seeds 0..{TRAIN_SEEDS - 1} (random), val {SPLIT_OFFSET['val']}.., "
@@ -253,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m vtl_models train video", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--minutes", default="3,11,6,6", help="budgets: VAE, recurrent, then each continuation (no_gan, gan)"
+        "--minutes", default="2,8,3,3", help="budgets: VAE, recurrent, then each continuation (no_gan, gan)"
     )
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--batch", type=int, default=12)
@@ -264,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--w-mean", type=float, default=0.1)
     parser.add_argument("--w-anchor", type=float, default=2.0)
     parser.add_argument("--w-adv", type=float, default=0.01)
+    parser.add_argument("--w-decoded", type=float, default=1.0, help="best-of-K loss on the decoded path alone")
     parser.add_argument("--real-share", type=float, default=0.2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
