@@ -19,6 +19,9 @@ VIDEO = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "reid" / "vtest_tracklets.npz"
 
 
+MIN_FRAME = (256, 128)  # (height, width) below which a frame is enlarged before HOG (see detect_people)
+
+
 def detect_people(frame: np.ndarray, min_height: int = 64) -> np.ndarray:
     """HOG + linear SVM people detector -> boxes (N, 4) as x, y, w, h (after non-maximum suppression), best first."""
     hog = _hog()
@@ -26,6 +29,12 @@ def detect_people(frame: np.ndarray, min_height: int = 64) -> np.ndarray:
     if max(frame.shape[:2]) > 1000:  # large frames: detect on a copy of at most ~1000 px
         scale = 1000 / max(frame.shape[:2])
         frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    # OpenCV's HOG crashes the process (segfault) on frames smaller than a few detection windows (64x128):
+    # small uploads are enlarged first, and the boxes scaled back below
+    grow = max(MIN_FRAME[0] / frame.shape[0], MIN_FRAME[1] / frame.shape[1], 1.0)
+    if grow > 1.0:
+        frame = cv2.resize(frame, None, fx=grow, fy=grow, interpolation=cv2.INTER_LINEAR)
+        scale *= grow
     rects, weights = hog.detectMultiScale(frame, winStride=(8, 8), padding=(8, 8), scale=1.05)
     if len(rects) == 0:
         return np.zeros((0, 4), np.int64)
