@@ -4,9 +4,10 @@
 
 Stage 1: the VAE (frame encoder/decoder) on single frames. Stage 2: the recurrent temporal generator and the
 compositor with the VAE, reconstruction losses only: the best of K samples per video is pulled to the truth (the
-variety loss that keeps the stochastic code in use), all samples weakly; this is the `no_gan` ablation. Stage 3:
-continues from it with the frame and video discriminators (hinge loss) added. Both are scored on validation seeds;
-the default is the GAN only if it does not lose best-of-5 PSNR (interpolation + prediction) or anchor PSNR there.
+variety loss that keeps the stochastic code in use), all samples weakly, and the decoded path has its own best-of-K
+term. Stage 3: two equal-time continuations from that checkpoint: without discriminators (`no_gan`, the ablation)
+and with the frame and video discriminators (hinge loss) added (`gan`). Both are scored on validation seeds; the
+default is the GAN only if it does not lose best-of-5 PSNR (interpolation + prediction) or anchor PSNR there.
 """
 
 from __future__ import annotations

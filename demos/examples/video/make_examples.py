@@ -1,7 +1,8 @@
 """Write the Video completion tab's examples: `PYTHONPATH=. python demos/examples/video/make_examples.py`.
 
 Shape Motion clips from held-out test seeds (never trained on, outside the eval's seeds) drawn at 64x64, two single
-frames of one of them, and 16 distinct frames of tree.avi (Debian opencv-doc), centre square at 96x96; samples_grid.png for the README.
+frames of one of them, 16 distinct frames of tree.avi (Debian opencv-doc), centre square at 96x96, and
+samples_grid.png (the generator's training clips) for the README.
 """
 
 from pathlib import Path
