@@ -6,6 +6,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -26,12 +27,14 @@ def serve_in_subprocess(
             port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
+    # stderr goes to a file: a pipe nobody reads fills at 64 KB and then blocks the server on its next log line
+    log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
         [sys.executable, "app.py", *(["--port", str(port)] if argv is None else argv)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
     try:
@@ -43,11 +46,17 @@ def serve_in_subprocess(
             except OSError:
                 pass
             if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited: {proc.stderr.read()}")
+                log.seek(0)
+                raise RuntimeError(f"app.py exited: {log.read()[-4000:]}")
             if time.perf_counter() - started > timeout:
                 raise RuntimeError(f"app.py did not answer within {timeout:g} s")
             time.sleep(0.05)
         yield proc, url, time.perf_counter() - started
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

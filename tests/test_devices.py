@@ -37,7 +37,14 @@ def device_faults(source: str) -> list[str]:
         if func.attr in ("numpy", "cpu"):
             faults.append(f"line {line}: .{func.attr}() (use vtl_models.common.to_numpy)")
         elif isinstance(func.value, ast.Name) and func.value.id == "torch":
-            moved = isinstance(parent := parents.get(node), ast.Attribute) and parent.attr == "to"
+            parent = parents.get(node)
+            moved = isinstance(parent, ast.Attribute) and parent.attr == "to"
+            # a module's buffers and parameters move with it on .to(device)
+            moved = moved or (
+                isinstance(parent, ast.Call)
+                and isinstance(parent.func, ast.Attribute)
+                and parent.func.attr in ("register_buffer", "Parameter")
+            )
             if (
                 func.attr in FACTORIES
                 and not moved
@@ -51,7 +58,10 @@ def device_faults(source: str) -> list[str]:
 
 def test_the_check_finds_what_it_looks_for():
     bad = "import torch\nx = torch.zeros(3)\ny = x.numpy()\nz = torch.from_numpy(a)\n"
-    good = "import torch\nx = torch.zeros(3, device=d)\nz = torch.from_numpy(a).to(d)\ny = to_numpy(x)\n"
+    good = (
+        "import torch\nx = torch.zeros(3, device=d)\nz = torch.from_numpy(a).to(d)\ny = to_numpy(x)\n"
+        "self.register_buffer('m', torch.zeros(3))\nw = nn.Parameter(torch.ones(1))\n"
+    )
     assert len(device_faults(bad)) == 3 and device_faults(good) == []
 
 

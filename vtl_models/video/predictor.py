@@ -116,6 +116,7 @@ class VideoPredictor:
 
     def __init__(self, model: SRcGAN, card: ModelCard):
         self.model, self.card = model, card
+        self.device = next(model.parameters()).device
         self.size = model.cfg.size
 
     @torch.inference_mode()
