@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from vtl_models.claims import verdict as claim_verdict
 from vtl_models.hub import has_card, read_card
 from vtl_models.registry import OPS, TABS, TASKS, Bar
 
@@ -21,6 +22,7 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 BENCH_START, BENCH_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 COLD_START_S, RSS_MB, CONCURRENT_P95_OVER_P50 = 8.0, 2500, 3.0  # the design's targets (shared/DESIGN.md)
 SOAK_GROWTH = 0.10  # the robustness issue's bound on memory growth over the soak
+CLAIMS_RULE = "a win only where the whole interval is above zero, on at least 3 training seeds"
 BARS = {tab.task: list(tab.bars) for tab in TABS}  # the bars of each task's issue
 
 
@@ -61,6 +63,25 @@ def metrics_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def claims_table(report: dict) -> str:
+    """Markdown table of the paper's claims in an eval report (model minus baseline, interval, seeds, the verdict of
+    vtl_models.claims); "" when it has none."""
+    claims = report.get("claims") or {}
+    rows = {name: c for name, c in claims.items() if isinstance(c, dict) and "ci95" in c}
+    if not rows:
+        return ""
+    lines = ["| claim | model − baseline | 95% interval | training seeds | verdict |", "|---|---|---|---|---|"]
+    for name, c in rows.items():
+        seeds = c.get("seeds", c.get("training_seeds", claims.get("training_seeds", 1)))
+        diff = c.get("diff", c.get("difference"))
+        lo, hi = c["ci95"]
+        called = claim_verdict(c["ci95"], seeds)
+        shown = f"**{called}**" if called == "win" else called
+        metric = f" ({c['metric']})" if "metric" in c else ""
+        lines.append(f"| {name}{metric} | {diff:+.4f} | [{lo:+.4f}, {hi:+.4f}] | {seeds} | {shown} |")
+    return "\n".join(lines)
+
+
 def task_section(task: str) -> str:
     """One task's results: bars, then all metrics; or a line saying it has no default weights."""
     if not has_card(task):
@@ -72,6 +93,8 @@ def task_section(task: str) -> str:
     parts = [f"### {task}", f"`python -m vtl_models eval {task} --json` ({report.get('n_test')} held-out items):"]
     if task in BARS:
         parts.append(bars_table(task, report))
+    if claims := claims_table(report):
+        parts.append(f"The paper's claims ({CLAIMS_RULE}):\n\n{claims}")
     parts.append(metrics_table(report))
     return "\n\n".join(parts)
 

@@ -9,7 +9,9 @@ import time
 import numpy as np
 import torch
 
+from vtl_models.claims import decide
 from vtl_models.domain import ood_auroc
+from vtl_models.hub import has_card
 from vtl_models.multilabel.data import TEST_SEED, Backbone, extract_features, render_many
 from vtl_models.multilabel.decode import beam_search
 from vtl_models.multilabel.metrics import POINTING_TOLERANCE, multilabel_metrics, pointing_hits
@@ -29,19 +31,56 @@ def _pointing(truth: np.ndarray, predicted: np.ndarray, maps: dict, masks: np.nd
     return round(hits / max(total, 1), 4)
 
 
-def _eval_rnn(model, f16, f32, truth, masks, beam: int) -> dict:
+def class_f1(truth: np.ndarray, predicted: np.ndarray, idx: np.ndarray) -> float:
+    """CF1 (as multilabel_metrics: macro P and R over all labels, zero when undefined) of the items `idx`."""
+    t, p = truth[idx] > 0, predicted[idx] > 0
+    tp, n_pred, n_true = (t & p).sum(0), p.sum(0), t.sum(0)
+    cp = np.divide(tp, n_pred, out=np.zeros(len(tp)), where=n_pred > 0).mean()
+    cr = np.divide(tp, n_true, out=np.zeros(len(tp)), where=n_true > 0).mean()
+    return float(2 * cp * cr / (cp + cr)) if cp + cr > 0 else 0.0
+
+
+def seeds(*names: str) -> list[str]:
+    """Weight-name suffixes of the training seeds every one of `names` has: "" (seed 0), "_seed1", ..."""
+    out, seed = [""], 1
+    while all(has_card("multilabel", f"{name}_seed{seed}") for name in names):
+        out.append(f"_seed{seed}")
+        seed += 1
+    return out
+
+
+def order_free_claim(seed0: dict[str, np.ndarray], f16, f32, truth) -> dict:
+    """order_free_vs_fixed_order on CF1 over every training seed both sides have (each decoded as its card says).
+    `seed0`: the predictions of the two seed-0 heads, already decoded."""
+    runs = {key: [preds] for key, preds in seed0.items()}
+    for suffix in seeds(*seed0)[1:]:
+        for key in seed0:
+            model, card = load_head(key + suffix)
+            runs[key].append(_decode(model, f16, f32, card.raw["decoding"]["beam"])[0])
+    model_runs, baseline_runs = runs.values()
+    return decide(lambda predicted, idx: class_f1(truth, predicted, idx), model_runs, baseline_runs, len(truth), "CF1")
+
+
+def _decode(model, f16, f32, beam: int):
+    """Decode every test scene: (predicted multi-hot, ranking scores, {(scene, label): attention map})."""
     side = f16.shape[-1]
-    preds, scores, maps = np.zeros_like(truth), np.zeros_like(truth), {}
-    for start in range(0, len(truth), BATCH):
+    preds, scores, maps = np.zeros((len(f16), model.cfg.num_labels)), np.zeros((len(f16), model.cfg.num_labels)), {}
+    for start in range(0, len(f16), BATCH):
         out = beam_search(model, f16[start : start + BATCH], f32[start : start + BATCH], beam=beam)
         scores[start : start + BATCH] = out.scores
         for row, ids in enumerate(out.order):
             preds[start + row, ids] = 1
             for step, k in enumerate(ids):
                 maps[(start + row, k)] = out.attention[row][step].reshape(side, side)
+    return preds, scores, maps
+
+
+def _eval_rnn(model, f16, f32, truth, masks, beam: int) -> tuple[dict, np.ndarray]:
+    """The metrics of one RNN head, and its predicted multi-hot (for the claims)."""
+    preds, scores, maps = _decode(model, f16, f32, beam)
     metrics = multilabel_metrics(truth, preds, scores)
     metrics["pointing_acc"] = _pointing(truth, preds, maps, masks)
-    return metrics
+    return metrics, preds
 
 
 @torch.inference_mode()
@@ -72,18 +111,22 @@ def run(name: str = "default") -> dict:
     # Beam widths and the cnn_bce threshold were chosen on the validation scenes at training time (see the cards).
     setting = {key: card.raw["decoding"] for key, (_, card) in heads.items()}
 
-    def rnn(key: str) -> dict:
+    def rnn(key: str) -> tuple[dict, np.ndarray]:
         return _eval_rnn(heads[key][0], f16, f32, truth, masks, beam=setting[key]["beam"])
 
+    (metrics, ours), (fixed, theirs) = rnn(name), rnn("cnn_rnn_fixed_order")
     report = {
         "task": "multilabel",
         "model": name,
         "weights_sha256": heads[name][1].sha256,
         "n_test": N_TEST,
-        "metrics": rnn(name),
+        "metrics": metrics,
         "baselines": {
             "cnn_bce": _eval_bce(heads["cnn_bce"][0], f16, f32, truth, masks, setting["cnn_bce"]["threshold"]),
-            "cnn_rnn_fixed_order": rnn("cnn_rnn_fixed_order"),
+            "cnn_rnn_fixed_order": fixed,
+        },
+        "claims": {
+            "order_free_vs_fixed_order": order_free_claim({name: ours, "cnn_rnn_fixed_order": theirs}, f16, f32, truth)
         },
         "settings": {
             "decoding": {key: {k: v for k, v in s.items() if k in ("beam", "threshold")} for key, s in setting.items()},

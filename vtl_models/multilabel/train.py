@@ -1,6 +1,7 @@
 """`python -m vtl_models train multilabel`: render scenes, cache frozen-backbone maps, train the three heads.
 
-Writes weights/multilabel/default (Order-Free RNN), cnn_bce and cnn_rnn_fixed_order (the baselines), each with a card.
+Writes weights/multilabel/default (Order-Free RNN), cnn_bce and cnn_rnn_fixed_order (the baselines), each with a card;
+`--seed N` (N > 0) writes <name>_seedN instead: the further training seeds of the eval's claims.
 """
 
 from __future__ import annotations
@@ -236,6 +237,7 @@ def train_heads(names: list[str], args: argparse.Namespace, start: float) -> Non
             extra["label_order"] = [LABELS[i] for i in fixed.tolist()]
         if not args.dry_run:
             steps = args.epochs * math.ceil(args.n_train / args.batch)
+            saved = name if args.seed == 0 else f"{name}_seed{args.seed}"  # further seeds: the claims' spread
             meta = card(name, cfg, args, time.time() - start, steps, val_metrics, extra)
-            path = save_weights("multilabel", name, model.state_dict(), meta, half=True)
+            path = save_weights("multilabel", saved, model.state_dict(), meta, half=True)
             log.info("wrote %s", path)

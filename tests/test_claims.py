@@ -1,0 +1,53 @@
+"""The claims' decision rule: a win only when the whole interval (item bootstrap and seed spread) is above zero."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vtl_models.claims import decide
+from vtl_models.multilabel.evaluate import class_f1
+from vtl_models.multilabel.metrics import multilabel_metrics
+
+
+def _accuracy(correct: np.ndarray, idx: np.ndarray) -> float:
+    return float(correct[idx].mean())
+
+
+def test_identical_sides_tie_at_zero():
+    rng = np.random.default_rng(0)
+    runs = [rng.random(200) < 0.7 for _ in range(3)]
+    claim = decide(_accuracy, runs, runs, 200, "acc", boot=200)
+    assert claim["diff"] == 0 and claim["verdict"] == "tie" and claim["seeds"] == 3
+
+
+def test_a_clear_margin_wins_and_its_mirror_loses():
+    rng = np.random.default_rng(1)
+    better = [rng.random(500) < 0.9 for _ in range(3)]
+    worse = [rng.random(500) < 0.5 for _ in range(3)]
+    win = decide(_accuracy, better, worse, 500, "acc", boot=200)
+    assert win["verdict"] == "win" and 0.3 < win["diff"] < 0.5 and win["ci95"][0] > 0
+    assert decide(_accuracy, worse, better, 500, "acc", boot=200)["verdict"] == "loss"
+
+
+def test_seeds_that_disagree_make_a_tie_even_with_many_items():
+    """Each seed's own interval is narrow, but one seed says the opposite: the seed spread widens the interval."""
+    n = 5000
+    base = [np.zeros(n, bool) for _ in range(3)]
+    model = [np.arange(n) < n * share for share in (0.2, 0.25, 0.0)]
+    claim = decide(_accuracy, model, base, n, "acc", boot=200)
+    assert all(lo > 0 for lo, _ in claim["per_seed_ci95"][:2]) and claim["verdict"] == "tie"
+
+
+def test_mismatched_seed_counts_are_refused():
+    with pytest.raises(ValueError):
+        decide(_accuracy, [np.ones(3, bool)], [], 3, "acc")
+
+
+def test_class_f1_matches_the_reported_metric():
+    rng = np.random.default_rng(2)
+    truth = (rng.random((300, 18)) < 0.2).astype(int)
+    truth[:, 5] = 0  # a label with no positives: counted as zero, as scikit-learn's zero_division=0 does
+    predicted = (rng.random((300, 18)) < 0.25).astype(int)
+    expected = multilabel_metrics(truth, predicted, rng.random((300, 18)))["CF1"]
+    assert class_f1(truth, predicted, np.arange(300)) == pytest.approx(expected, abs=1e-4)

@@ -1,0 +1,68 @@
+"""A paper's claim (model vs baseline) decided beyond noise: several training seeds per side, a paired bootstrap over
+the test items, and the spread across seeds.
+
+    diff   = mean over seeds of  statistic(model_s, all items) - statistic(baseline_s, all items)
+    ci95   = the wider of (a) the 2.5-97.5 percentiles of that mean difference over bootstrap resamples of the test
+             items (the same resample for every run: paired), and (b) the t interval of the per-seed differences
+    verdict: "win" when the whole interval is above zero, "loss" when below, otherwise "tie"; with fewer than
+             MIN_SEEDS training seeds a side, a win or loss is "undecided" (the seed spread is not measured)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy import stats
+
+MIN_SEEDS = 3
+Statistic = Callable[[object, np.ndarray], float]  # (one run's outputs, item indices) -> the metric on those items
+
+
+def verdict(ci95: Sequence[float], seeds: int) -> str:
+    """The rule of the module docstring."""
+    lo, hi = ci95
+    called = "win" if lo > 0 else "loss" if hi < 0 else "tie"
+    return f"undecided ({seeds} seed{'s' * (seeds > 1)})" if called != "tie" and seeds < MIN_SEEDS else called
+
+
+def _interval(values: np.ndarray) -> list[float]:
+    return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
+
+
+def decide(
+    statistic: Statistic,
+    model_runs: Sequence,
+    baseline_runs: Sequence,
+    n_items: int,
+    metric: str,
+    boot: int = 1000,
+    seed: int = 0,
+) -> dict:
+    """The claims entry: model_runs[i] and baseline_runs[i] come from training seed i (the same test items)."""
+    if len(model_runs) != len(baseline_runs) or not model_runs:
+        raise ValueError("give one model run and one baseline run per training seed")
+    every = np.arange(n_items)
+    model = np.array([statistic(run, every) for run in model_runs])
+    baseline = np.array([statistic(run, every) for run in baseline_runs])
+    per_seed = model - baseline
+    rng = np.random.default_rng(seed)
+    resampled = np.empty((boot, len(per_seed)))
+    for b in range(boot):
+        idx = rng.integers(0, n_items, n_items)
+        resampled[b] = [statistic(m, idx) - statistic(s, idx) for m, s in zip(model_runs, baseline_runs, strict=True)]
+    lo, hi = _interval(resampled.mean(1))
+    if len(per_seed) > 1:
+        half = stats.t.ppf(0.975, len(per_seed) - 1) * per_seed.std(ddof=1) / np.sqrt(len(per_seed))
+        lo, hi = min(lo, per_seed.mean() - half), max(hi, per_seed.mean() + half)
+    return {
+        "metric": metric,
+        "model": round(float(model.mean()), 4),
+        "baseline": round(float(baseline.mean()), 4),
+        "diff": round(float(per_seed.mean()), 4),
+        "ci95": [round(float(lo), 4), round(float(hi), 4)],
+        "seeds": len(per_seed),
+        "per_seed_diff": [round(float(d), 4) for d in per_seed],
+        "per_seed_ci95": [[round(v, 4) for v in _interval(resampled[:, i])] for i in range(len(per_seed))],
+        "verdict": verdict([lo, hi], len(per_seed)),
+    }
