@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import io
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +17,29 @@ MUST_CONVERT = ("16bit.png", "cmyk.jpg", "rgba.png", "grey.png", "exif_rotated.j
 ODD_TEXTS = ("x" * 10_000, "\u202edog\u0000cat\x07, \u200f\u05d0\u05d1, ../../etc/passwd")
 
 
+@functools.cache
+def _videos() -> dict[str, Path]:
+    """A 10,000-frame and a 1-frame MP4 (32x32), written once per process."""
+    import imageio.v2 as imageio
+
+    folder = Path(tempfile.mkdtemp(prefix="vtl-corpus-"))
+    atexit.register(shutil.rmtree, folder, True)
+    ramp = np.linspace(0, 255, 32, dtype=np.uint8)[None, :, None].repeat(32, 0).repeat(3, 2)
+    out = {}
+    for name, count in (("long_video.mp4", 10_000), ("one_frame.mp4", 1)):
+        frames = [np.roll(ramp, i, axis=1) for i in range(count)]
+        imageio.mimsave(folder / name, frames, fps=25, codec="libx264", macro_block_size=2, quality=3)
+        out[name] = folder / name
+    return out
+
+
 def _png(image: Image.Image, path: Path) -> Path:
     image.save(path)
     return path
 
 
 def bad_files(folder: Path) -> dict[str, Path]:
-    """Files a visitor may upload where a picture is expected."""
+    """Files a visitor may upload where a picture (or a short clip) is expected."""
     rng = np.random.default_rng(0)
     photo = Image.fromarray(rng.integers(0, 255, (96, 128, 3), dtype=np.uint8))
     files = {"zero_bytes.png": b"", "not_an_image.png": b"%PDF-1.4 this is a document"}
@@ -44,4 +64,4 @@ def bad_files(folder: Path) -> dict[str, Path]:
     out["exif_rotated.jpg"] = folder / "exif_rotated.jpg"
     out["too_large.png"] = folder / "too_large.png"
     out["too_large.png"].write_bytes(b"\x89PNG" + bytes(21 * 2**20))  # over the 20 MB upload cap
-    return out
+    return out | _videos()
