@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vtl_models.claims import decide
-from vtl_models.multilabel.evaluate import class_f1
+from vtl_models.multilabel.evaluate import class_f1, image_f1
 from vtl_models.multilabel.metrics import multilabel_metrics
 
 
@@ -51,3 +51,10 @@ def test_class_f1_matches_the_reported_metric():
     predicted = (rng.random((300, 18)) < 0.25).astype(int)
     expected = multilabel_metrics(truth, predicted, rng.random((300, 18)))["CF1"]
     assert class_f1(truth, predicted, np.arange(300)) == pytest.approx(expected, abs=1e-4)
+
+
+def test_image_f1_on_a_hand_made_case():
+    truth = np.array([[1, 1, 0], [0, 0, 1], [0, 0, 0]])
+    predicted = np.array([[1, 0, 0], [0, 0, 1], [0, 0, 0]])
+    assert image_f1(truth[:2], predicted[:2]) == pytest.approx((2 / 3 + 1) / 2)
+    assert image_f1(truth[2:], predicted[2:]) == 0  # no labels and none predicted: counted as 0, not a crash

@@ -50,7 +50,8 @@ def seeds(*names: str) -> list[str]:
 
 
 def order_free_claim(seed0: dict[str, np.ndarray], f16, f32, truth) -> dict:
-    """order_free_vs_fixed_order on CF1 over every training seed both sides have (each decoded as its card says).
+    """order_free_vs_fixed_order on CF1 over every training seed both sides have (each decoded as its card says),
+    and where the two differ: mean per-image F1 of each side by the number of labels in the image.
     `seed0`: the predictions of the two seed-0 heads, already decoded."""
     runs = {key: [preds] for key, preds in seed0.items()}
     for suffix in seeds(*seed0)[1:]:
@@ -58,7 +59,25 @@ def order_free_claim(seed0: dict[str, np.ndarray], f16, f32, truth) -> dict:
             model, card = load_head(key + suffix)
             runs[key].append(_decode(model, f16, f32, card.raw["decoding"]["beam"])[0])
     model_runs, baseline_runs = runs.values()
-    return decide(lambda predicted, idx: class_f1(truth, predicted, idx), model_runs, baseline_runs, len(truth), "CF1")
+    claim = decide(lambda predicted, idx: class_f1(truth, predicted, idx), model_runs, baseline_runs, len(truth), "CF1")
+    count = truth.sum(1)
+    groups = {"1-2": count <= 2, "3-4": (count >= 3) & (count <= 4), "5+": count >= 5}
+    claim["image_f1_by_labels_per_image"] = {
+        group: {
+            "images": int(rows.sum()),
+            "model": round(float(np.mean([image_f1(truth[rows], r[rows]) for r in model_runs])), 4),
+            "baseline": round(float(np.mean([image_f1(truth[rows], r[rows]) for r in baseline_runs])), 4),
+        }
+        for group, rows in groups.items()
+    }
+    return claim
+
+
+def image_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean over images of each image's F1 between its true and predicted label sets."""
+    t, p = truth > 0, predicted > 0
+    both = (t & p).sum(1)
+    return float(np.mean(2 * both / np.maximum(t.sum(1) + p.sum(1), 1)))
 
 
 def _decode(model, f16, f32, beam: int):
