@@ -108,3 +108,25 @@ def test_a_full_queue_rejects_clearly():
         rejected = [o for o in outcomes if o != "ok"]
         assert rejected and all("queue is full" in o.lower() for o in rejected), outcomes
         assert Client(url, verbose=False).predict(api_name="/health") == "ok"
+
+
+def test_a_public_link_only_when_asked(monkeypatch):
+    """`python app.py` launches with share=False; only `--share` asks gradio for a public link."""
+    import app
+
+    launched = {}
+
+    class Stub:
+        def launch(self, **kwargs):
+            launched.update(kwargs)
+
+        def block_thread(self):
+            pass
+
+    for key in ("VTL_DEVICE", "VTL_WEIGHTS_REPO", "HF_HUB_OFFLINE", "GRADIO_ANALYTICS_ENABLED"):
+        monkeypatch.delenv(key, raising=False)  # main() sets these: restored after the test
+    monkeypatch.setattr(app, "build_app", Stub)
+    monkeypatch.setattr(app, "warm_up", lambda: None)
+    for argv, expected in (([], False), (["--share"], True)):
+        app.main(["--port", "7861", *argv])
+        assert launched["share"] is expected, argv
