@@ -1,4 +1,8 @@
-"""`python -m vtl_models eval shape3d --json`: voxel IoU per category, pose accuracy, semi vs sup-10%, baselines, OOD.
+"""`python -m vtl_models eval shape3d --json`: voxel IoU per category, pose accuracy, baselines, OOD, and the claims.
+
+Claims (vtl_models/claims.py, IoU per test item, paired over the same views): self_consistency_vs_none (semi against
+semi_noproj, the same run with projection weight 0) and semi_vs_sup10 (semi against the 3D-labelled 10% alone),
+over every training seed both sides have (<name>, <name>_seed1, ...).
 
 The test set (600 objects, 100 per category, one view each) is regenerated from the test seeds. Baselines run on
 the same views: the mean training grid of the true category (threshold fitted on training shapes) and the
@@ -18,6 +22,7 @@ import torch
 import trimesh
 from scipy import ndimage
 
+from vtl_models.claims import decide
 from vtl_models.domain import ood_auroc
 from vtl_models.hub import has_card, read_card
 from vtl_models.images import to_tensor
@@ -39,6 +44,8 @@ OOD_TURNS = 24  # the real meshes have no canonical front: IoU is the best over 
 OOD_VIEWS = 12
 POSE_TOLERANCE = 30.0
 MASK_THRESHOLD = 0.5  # a silhouette pixel is in when its probability passes one half (no fitted threshold)
+RUNS = ("semi", "semi_noproj", "sup10", "supervised")  # the trainings compared in metrics.<run>_iou
+CLAIMS = {"self_consistency_vs_none": ("semi", "semi_noproj"), "semi_vs_sup10": ("semi", "sup10")}
 
 
 @torch.inference_mode()
@@ -147,6 +154,50 @@ def ood_iou(model: ShapeNet3D, card_input: dict, renderer: Renderer, threshold: 
     return result
 
 
+def pose_accuracy(azimuth: np.ndarray, test: ViewBatch) -> float:
+    """Share of views (round objects excluded) whose azimuth is within POSE_TOLERANCE modulo the symmetry."""
+    error = azimuth_error(
+        torch.from_numpy(azimuth), torch.from_numpy(test.azimuth), torch.from_numpy(test.symmetry)
+    ).numpy()
+    return round(float((error[test.symmetry > 0] <= POSE_TOLERANCE).mean()), 4)
+
+
+def run_outputs(name: str, test: ViewBatch) -> tuple[np.ndarray, float]:
+    """(IoU per test view at the run's validation-fitted threshold, pose accuracy) of weights/shape3d/<name>."""
+    model, card = load_model(name)
+    out = predict(model, card.raw["input"], test.images)
+    ious = voxel_iou(out["voxels"] > float(card.raw["threshold"]), test.voxels[test.shape_index])
+    return ious, pose_accuracy(out["azimuth"], test)
+
+
+def seed_suffixes(*names: str) -> list[str]:
+    """Weight-name suffixes of the training seeds every one of `names` has: "" (seed 0), "_seed1", ..."""
+    out, seed = [""], 1
+    while all(has_card("shape3d", f"{name}_seed{seed}") for name in names):
+        out.append(f"_seed{seed}")
+        seed += 1
+    return out
+
+
+def claims(test: ViewBatch, seed0: dict[str, np.ndarray]) -> dict:
+    """The claims entries (None when a side has no weights): mean IoU, paired over the test views."""
+    result: dict = {}
+    cache = dict(seed0)
+    for claim, (ours, theirs) in CLAIMS.items():
+        if ours not in seed0 or theirs not in seed0:
+            result[claim] = None
+            continue
+        runs: dict[str, list] = {ours: [], theirs: []}
+        for suffix in seed_suffixes(ours, theirs):
+            for name in runs:
+                if name + suffix not in cache:
+                    cache[name + suffix] = run_outputs(name + suffix, test)[0]
+                runs[name].append(cache[name + suffix])
+        mean_iou = lambda ious, idx: float(ious[idx].mean())  # noqa: E731 (the statistic decide() resamples)
+        result[claim] = decide(mean_iou, runs[ours], runs[theirs], len(test.images), "IoU")
+    return result
+
+
 def run(name: str = "default") -> dict:
     """The eval contract dict for weights/shape3d/<name>."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -160,26 +211,21 @@ def run(name: str = "default") -> dict:
     threshold = float(card.raw["threshold"])  # fitted on validation views by train.calibrate_threshold
     ious = voxel_iou(out["voxels"] > threshold, true)
     metrics = per_category(ious, test.category)
-    error = azimuth_error(
-        torch.from_numpy(out["azimuth"]), torch.from_numpy(test.azimuth), torch.from_numpy(test.symmetry)
-    ).numpy()
-    has_azimuth = test.symmetry > 0
-    metrics["pose_acc"] = round(float((error[has_azimuth] <= POSE_TOLERANCE).mean()), 4)
-    metrics["n_pose"] = int(has_azimuth.sum())
+    metrics["pose_acc"] = pose_accuracy(out["azimuth"], test)
+    metrics["n_pose"] = int((test.symmetry > 0).sum())
     metrics["elevation_mae_deg"] = round(float(np.abs(out["elevation"] - test.elevation).mean()), 2)
     mask_true = test.masks > 127
     mask_pred = out["mask"] > MASK_THRESHOLD
     metrics["mask_iou"] = round(
         float(((mask_true & mask_pred).sum((1, 2)) / np.maximum((mask_true | mask_pred).sum((1, 2)), 1)).mean()), 4
     )
-    for other in ("semi", "sup10"):
+    seed0 = {}  # IoU per test view of each run (seed 0), for metrics.<run>_iou and the claims
+    for other in RUNS:
         if has_card("shape3d", other):
-            other_model, other_card = load_model(other)
-            other_out = predict(other_model, other_card.raw["input"], test.images)
-            other_ious = voxel_iou(other_out["voxels"] > float(other_card.raw["threshold"]), true)
-            metrics[f"{other}_iou"] = per_category(other_ious, test.category)["mean_iou"]
+            seed0[other], metrics[f"{other}_pose_acc"] = run_outputs(other, test)
+            metrics[f"{other}_iou"] = per_category(seed0[other], test.category)["mean_iou"]
         else:
-            metrics[f"{other}_iou"] = None
+            metrics[f"{other}_iou"] = metrics[f"{other}_pose_acc"] = None
     metrics.update(ood_iou(model, card.raw["input"], renderer, threshold))
     metrics["ood_auroc"] = ood_auroc("shape3d")  # held-out renders against real photos (vtl_models/domain.py)
     log.info("baselines")
@@ -191,6 +237,7 @@ def run(name: str = "default") -> dict:
     nearest = np.argmax(out["latent"] @ ref_latent.T, axis=1)
     baselines["nearest_neighbour"] = per_category(voxel_iou(reference.voxels[nearest], true), test.category)
     renderer.release()
+    claim_entries = claims(test, seed0)
     return {
         "task": "shape3d",
         "model": name,
@@ -199,7 +246,11 @@ def run(name: str = "default") -> dict:
         "seconds": round(time.time() - start, 1),
         "metrics": metrics,
         "baselines": baselines,
+        "claims": claim_entries,
         "notes": {
+            "default": f"the run {card.raw.get('selected', {}).get('from', name)!r}, chosen on validation IoU",
+            "claims": "mean voxel IoU over the test views, each run at its validation-fitted threshold; "
+            "self_consistency_vs_none = semi vs semi_noproj, semi_vs_sup10 = semi vs sup10",
             "pose_acc": f"azimuth within {POSE_TOLERANCE:.0f} deg modulo each object's rotational symmetry; "
             "round objects (no azimuth) excluded",
             "ood": "renders of opencv-doc's bunny.ply and parasaurolophus_6700.ply, voxelised from surface samples",
@@ -207,9 +258,7 @@ def run(name: str = "default") -> dict:
             "trained_on": card.raw.get("trained_on"),
             "thresholds": "occupancy thresholds fitted per model on validation views: "
             + ", ".join(
-                f"{n} {read_card('shape3d', n).raw['threshold']}"
-                for n in ("default", "semi", "sup10")
-                if has_card("shape3d", n)
+                f"{n} {read_card('shape3d', n).raw['threshold']}" for n in ("default", *RUNS) if has_card("shape3d", n)
             ),
         },
     }
