@@ -3,8 +3,9 @@
 Method: "3D Shape Reconstruction from a Single 2D Image via 2D-3D Self-Consistency" (Liao, Yang, Wang). One image
 encoder feeds a voxel decoder, a silhouette decoder and a pose head (azimuth bins, elevation). The paper's loop, as
 trained here: the predicted grid, projected under the *predicted* pose, must cover the silhouette, so images with
-only a mask (90% of the training objects) still train the 3D shape and the pose; the other 10% also have voxel
-and pose labels. The shown weights are the run best on validation IoU (see the model card).
+only a mask (90% of the objects in the semi-supervised run) still train the 3D shape and the pose; the other 10%
+also have voxel and pose labels. The tab shows the run best on validation IoU: the fully supervised one, every
+object labelled, same loss (the runs and their figures are in the model card).
 """
 
 from __future__ import annotations
