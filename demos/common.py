@@ -22,7 +22,7 @@ from PIL import Image
 from vtl_models.common import InvalidInput, on_zero_gpu, pick_device
 from vtl_models.hub import WeightsError, has_card, read_card
 from vtl_models.registry import tab
-from vtl_models.report import BARS, CLAIMS_RULE, bars_table, claims_table, metrics_table, verdicts
+from vtl_models.report import BARS, CLAIMS_RULE, bars_table, caveats_list, claims_table, metrics_table, verdicts
 
 log = logging.getLogger("vtl.demos")
 
@@ -194,6 +194,8 @@ def quality_markdown(task: str, report: dict | None = None) -> str:
             lines += ["**The bars this demo set itself:**", "", bars_table(task, report), ""]
         if claims := claims_table(report):
             lines += [f"**The paper's claims** ({CLAIMS_RULE}):", "", claims, ""]
+        if caveats := caveats_list(read_card(task).raw):
+            lines += ["**Caveats:**", "", caveats, ""]
         lines += [
             metrics_table(report),
             "",

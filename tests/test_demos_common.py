@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import gradio as gr
 import pytest
 
@@ -45,6 +47,16 @@ def test_guarded_reports_weight_problems_and_passes_results():
 def test_quality_markdown_without_weights_says_so(monkeypatch):
     monkeypatch.setattr(common, "eval_report", lambda task: None)  # as for a task with no default card
     assert "No trained weights" in common.quality_markdown("video")
+
+
+def test_card_caveats_reach_the_accordion(monkeypatch):
+    from vtl_models.hub import read_card
+
+    smile = read_card("smile")
+    card = dataclasses.replace(smile, raw={**smile.raw, "caveats": ["a caveat only this test writes"]})
+    monkeypatch.setattr(common, "read_card", lambda task: card)
+    text = common.quality_markdown("smile")
+    assert "**Caveats:**" in text and "- a caveat only this test writes" in text
 
 
 def test_png_file_is_written_once_per_picture():

@@ -82,6 +82,11 @@ def claims_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def caveats_list(card: dict) -> str:
+    """Markdown bullets of the card's `caveats` (what its figures do not show, said by whoever trained it); ""."""
+    return "\n".join(f"- {c}" for c in card.get("caveats", []))
+
+
 def task_section(task: str) -> str:
     """One task's results: bars, then all metrics; or a line saying it has no default weights."""
     if not has_card(task):
@@ -95,6 +100,8 @@ def task_section(task: str) -> str:
         parts.append(bars_table(task, report))
     if claims := claims_table(report):
         parts.append(f"The paper's claims ({CLAIMS_RULE}):\n\n{claims}")
+    if caveats := caveats_list(card.raw):
+        parts.append(f"Caveats:\n\n{caveats}")
     parts.append(metrics_table(report))
     return "\n\n".join(parts)
 
