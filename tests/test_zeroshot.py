@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vtl_models.common import InvalidInput
-from vtl_models.zeroshot.graph import SEEN, UNSEEN, relation_matrices, scene_synsets
+from vtl_models.zeroshot.graph import SEEN, UNSEEN, close_siblings, relation_matrices, scene_synsets
 from vtl_models.zeroshot.metrics import per_photo_map, top_k_prf
 from vtl_models.zeroshot.model import MLZSL, ZeroShotConfig
 from vtl_models.zeroshot.predictor import MAX_LABELS, parse_labels
@@ -66,6 +66,17 @@ def test_label_graph_relations_on_three_synsets(wordnet):
     adj = relation_matrices(wordnet, [water, lake, car], vectors)
     assert adj[3, 2, 0] == 1 and adj[3, 0, 2] == 1  # orthogonal word vectors: negative correlation
     assert adj[2, 1, 0] == 0 and adj[0, 1, 0] == 1  # taxonomy first
+
+
+def test_close_siblings_are_negative_only_when_asked(wordnet):
+    water, lake, ocean = (wordnet.index[w][0] for w in ("body_of_water", "lake", "ocean"))
+    assert close_siblings(wordnet, lake, ocean, 1) and not close_siblings(wordnet, lake, water, 2)
+    assert not close_siblings(wordnet, lake, ocean, 0)
+    vectors = np.array([[1.0, 0.0], [1.0, 0.1], [1.0, 0.05]])  # lake and ocean similar: a positive correlation
+    assert relation_matrices(wordnet, [water, lake, ocean], vectors)[2, 1, 2] == 1
+    adj = relation_matrices(wordnet, [water, lake, ocean], vectors, sibling_depth=2)
+    assert adj[3, 1, 2] == 1 and adj[3, 2, 1] == 1 and adj[2, 1, 2] == 0
+    assert adj[0, 1, 0] == 1 and adj[3, 1, 0] == 0  # taxonomy first
 
 
 def test_scene_split_and_senses(wordnet):
@@ -157,3 +168,15 @@ def test_people_detectors_take_images_smaller_than_their_window(shape):
     image = np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8)
     assert set(people_scores(image)) == {"person_detector", "face_detector"}
     assert all(0.0 <= v <= 1.0 for v in colour_scores(image).values())
+
+
+def test_belief_messages_are_off_by_default_and_carry_beliefs_when_on():
+    assert not ZeroShotConfig().belief_messages and ZeroShotConfig().sibling_depth == 0
+    torch.manual_seed(0)
+    model = MLZSL(ZeroShotConfig(num_labels=3, feat_dim=6, word_dim=4, hidden=8, steps=1, belief_messages=True))
+    model.eval()
+    feats, words, prior = torch.randn(2, 6), torch.randn(3, 4), torch.rand(2, 3)
+    before = model(feats, words, _three_node_adjacency(), prior=prior)
+    with torch.no_grad():
+        model.belief_dirs.fill_(1.0)
+    assert not torch.allclose(before, model(feats, words, _three_node_adjacency(), prior=prior))

@@ -38,8 +38,9 @@ BOOTSTRAP = 1000
 def scene_scores(name: str, feats: torch.Tensor, prior: torch.Tensor, wordnet) -> tuple[np.ndarray, np.ndarray]:
     """(scores with the full graph (N, 18), seen-label scores with the seen-only graph (N, 13)) of one variant."""
     model, words, _ = load_scene_model(name)
-    full = model_scores(model, feats, words, scene_adjacency(wordnet, words), prior)
-    seen_adj = scene_adjacency(wordnet, words, SEEN_IDS)
+    depth = model.cfg.sibling_depth
+    full = model_scores(model, feats, words, scene_adjacency(wordnet, words, sibling_depth=depth), prior)
+    seen_adj = scene_adjacency(wordnet, words, SEEN_IDS, depth)
     seen_only = model_scores(model, feats, words[SEEN_IDS], seen_adj, prior[:, SEEN_IDS], [True] * len(SEEN_IDS))
     if name == "embedding_only":  # the ConSE baseline: unseen labels from the predicted seen labels' word vectors
         words = to_numpy(words)

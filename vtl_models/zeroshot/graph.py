@@ -6,6 +6,10 @@ parent->child one): 0 "hyponym of" (u is a hypernym of v, any distance), 1 "hype
 with word vectors given, GloVe cosine (positive >= POSITIVE_COSINE, negative <= NEGATIVE_COSINE; chosen on validation
 scenes: ZSL mAP 0.22 against 0.17 with Wu-Palmer); without, WordNet Wu-Palmer (positive when WUP >= POSITIVE_WUP or
 the pair is among either label's POSITIVE_NEIGHBOURS most similar, negative when WUP <= NEGATIVE_WUP).
+With `sibling_depth` d > 0, close co-hyponyms (neither subsumes the other, and their lowest common subsumer is at most
+d hypernym steps above each) are negative correlations whatever their similarity: alternatives of one kind (lake and
+ocean under body of water, sun and moon under celestial body) tend to exclude each other, as in hierarchy-and-
+exclusion label graphs.
 """
 
 from __future__ import annotations
@@ -51,9 +55,21 @@ def scene_synsets(wordnet: WordNet) -> list[int]:
     return [wordnet.index[lemma][sense] for lemma, sense in (SCENE_SENSES[label] for label in LABELS)]
 
 
-def relation_matrices(wordnet: WordNet, synsets: list[int], vectors: np.ndarray | None = None) -> np.ndarray:
+def close_siblings(wordnet: WordNet, a: int, b: int, depth: int) -> bool:
+    """Co-hyponyms whose lowest common subsumer is at most `depth` hypernym steps above both (neither subsumes
+    the other)."""
+    up_a, up_b = wordnet.ancestors(a), wordnet.ancestors(b)
+    if depth <= 0 or a in up_b or b in up_a:
+        return False
+    return any(max(up_a[s], up_b[s]) <= depth for s in set(up_a) & set(up_b))
+
+
+def relation_matrices(
+    wordnet: WordNet, synsets: list[int], vectors: np.ndarray | None = None, sibling_depth: int = 0
+) -> np.ndarray:
     """(R, K, K) 0/1 adjacency, entry [r, v, u] = 1 when u sends label v a message of relation r; `vectors` (K, W):
-    the labels' word vectors, whose cosine then decides the correlations."""
+    the labels' word vectors, whose cosine then decides the correlations; `sibling_depth` > 0: close co-hyponyms
+    are negative correlations."""
     k = len(synsets)
     adj = np.zeros((len(RELATIONS), k, k), np.float32)
     wup = np.array([[wordnet.wup(a, b) if a != b else 0.0 for b in synsets] for a in synsets], np.float32)
@@ -74,7 +90,9 @@ def relation_matrices(wordnet: WordNet, synsets: list[int], vectors: np.ndarray 
         for u in range(k):
             if u == v or taxonomic[v, u]:
                 continue
-            if cosine is not None:
+            if close_siblings(wordnet, synsets[v], synsets[u], sibling_depth):
+                adj[3, v, u] = 1.0
+            elif cosine is not None:
                 adj[2, v, u] = float(cosine[v, u] >= POSITIVE_COSINE)
                 adj[3, v, u] = float(cosine[v, u] <= NEGATIVE_COSINE)
             elif wup[v, u] >= POSITIVE_WUP or u in nearest[v] or v in nearest[u]:

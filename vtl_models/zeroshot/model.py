@@ -5,6 +5,8 @@
     h_v^(t) = GRU(a_v^(t), h_v^(t-1))                          gated update (the GGNN)
     o_v     = F_O(h_v^(T), h_v^(0))                            per-label logit
 
+With belief_messages, each relation also carries the neighbour's current belief sigmoid(F_O(h_u^(t-1), h_u^(0)))
+along a learned direction e_r, so what a node hears of its neighbours does not depend on who they are.
 Weights are shared over labels, so a label never trained on (an unseen node with its word vector and edges) is scored
 by the same networks. `gated=False` is the fixed-propagation ablation: h^(t) = h^(t-1) + sum_r c_r A_r h^(t-1) with
 fixed c (no W_r, no GRU).
@@ -34,6 +36,8 @@ class ZeroShotConfig:
     blind_words: bool = False  # blind nodes also lose their word vector
     use_prior: bool = True  # every node's initial belief also sees its knowledge-graph prior from ImageNet classes
     prior_skip: bool = False  # output logit += a learned gain times logit(prior): the prior reaches the output directly
+    belief_messages: bool = False  # messages also carry each neighbour's current belief (its read-out probability)
+    sibling_depth: int = 0  # graph: close co-hyponyms (common subsumer <= this many steps up) are negative; 0: off
     basis_dim: int = 64  # principal directions of the training scenes' features (the auto mode's scene test)
 
     def to_dict(self) -> dict:
@@ -57,6 +61,8 @@ class MLZSL(nn.Module):
         # F_I on [image, word, image * word, prior]
         self.initial = nn.Sequential(nn.Linear(3 * h + int(cfg.use_prior), h), nn.Tanh())
         self.messages = nn.ModuleList(nn.Linear(h, h, bias=False) for _ in range(cfg.relations))  # W_r
+        # belief_messages: relation r also sends sigmoid(o_u) e_r, the neighbour's current belief on a learned direction
+        self.belief_dirs = nn.Parameter(torch.zeros(cfg.relations, h)) if cfg.belief_messages else None
         self.gru = nn.GRUCell(h, h)
         self.prior_gain = nn.Parameter(torch.ones(1)) if cfg.prior_skip else None
         self.output = nn.Sequential(nn.Linear(2 * h, h), nn.ReLU(), nn.Linear(h, 1))  # F_O on [h_T, h_0]
@@ -98,6 +104,9 @@ class MLZSL(nn.Module):
         for _ in range(self.cfg.steps if steps is None else steps):
             if self.cfg.gated:
                 a = sum(torch.einsum("vu,buh->bvh", adj[r], w(h)) for r, w in enumerate(self.messages))
+                if self.belief_dirs is not None:  # sender-generic: only the neighbour's belief, not its identity
+                    belief = torch.sigmoid(self.output(torch.cat([h, h0], -1)).squeeze(-1))  # B K
+                    a = a + torch.einsum("rvu,bu,rh->bvh", adj, belief, self.belief_dirs)
                 h = self.gru(a.reshape(-1, hidden), h.reshape(-1, hidden)).reshape(batch, k, hidden)
             else:
                 h = h + sum(c * torch.einsum("vu,buh->bvh", adj[r], h) for r, c in enumerate(FIXED_RELATION_SIGN))

@@ -117,7 +117,7 @@ class ZeroShotPredictor:
         if extra:  # GloVe rows are unit vectors here; the trained scene rows are raw GloVe: match their norm
             scale = float(self.words.norm(dim=1).mean())
             words = torch.cat([words, torch.tensor(np.stack(extra), device=self.device) * scale])
-        adj = relation_matrices(self.wordnet, synsets, to_numpy(words))
+        adj = relation_matrices(self.wordnet, synsets, to_numpy(words), self.model.cfg.sibling_depth)
         adj = torch.from_numpy(normalise_rows(adj)).to(self.device)
         prior = torch.from_numpy(self.photos.label_prior(probs, synsets, nodes)).to(self.device)
         blind = blind_nodes(self.model, [k < len(LABELS) and LABELS[k] in SEEN for k in range(len(nodes))])

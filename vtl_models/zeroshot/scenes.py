@@ -30,13 +30,17 @@ def load_scene_model(
     return model, model.scene_words, card
 
 
-def scene_adjacency(wordnet: WordNet, words: torch.Tensor, labels: list[int] | None = None) -> torch.Tensor:
+def scene_adjacency(
+    wordnet: WordNet, words: torch.Tensor, labels: list[int] | None = None, sibling_depth: int = 0
+) -> torch.Tensor:
     """Row-normalised (R, K, K) adjacency among the scene labels `labels` (positions in LABELS; default all), their
-    correlations from the word vectors `words` (18, W)."""
+    correlations from the word vectors `words` (18, W) (and close co-hyponyms, `sibling_depth`)."""
     labels = list(range(len(LABELS))) if labels is None else labels
     synsets = scene_synsets(wordnet)
     vectors = to_numpy(words)[labels]
-    return torch.from_numpy(normalise_rows(relation_matrices(wordnet, [synsets[i] for i in labels], vectors)))
+    return torch.from_numpy(
+        normalise_rows(relation_matrices(wordnet, [synsets[i] for i in labels], vectors, sibling_depth))
+    )
 
 
 def blind_nodes(model: MLZSL, seen: list[bool]) -> torch.Tensor | None:

