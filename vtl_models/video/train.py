@@ -1,6 +1,6 @@
 """Train SR-cGAN in the seed's three stages and write weights/video/{no_gan,gan,default}.
 
-    python -m vtl_models train video --minutes 2,8,3,3
+    python -m vtl_models train video --minutes 4,36,10,10
 
 Stage 1: the VAE (frame encoder/decoder) on single frames. Stage 2: the recurrent temporal generator and the
 compositor with the VAE, reconstruction losses only: the best of K samples per video is pulled to the truth (the
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m vtl_models train video", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--minutes", default="2,8,3,3", help="budgets: VAE, recurrent, then each continuation (no_gan, gan)"
+        "--minutes", default="4,36,10,10", help="budgets: VAE, recurrent, then each continuation (no_gan, gan)"
     )
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--batch", type=int, default=12)
