@@ -202,10 +202,13 @@ def test_predicted_pose_projection_prefers_the_pose_that_explains_the_mask():
     assert logits.grad[0, 1:6].abs().sum() == 0  # bins outside the top 3 get nothing
 
 
-def test_claims_pair_the_two_runs_per_test_item():
+def test_claims_pair_the_two_runs_per_test_item(monkeypatch):
     from types import SimpleNamespace
 
+    from vtl_models.shape3d import evaluate
     from vtl_models.shape3d.evaluate import claims
+
+    monkeypatch.setattr(evaluate, "seed_suffixes", lambda *names: [""])  # seed 0 only: the committed seeds aside
 
     rng = np.random.default_rng(0)
     base = rng.uniform(0.3, 0.7, 200)
