@@ -187,14 +187,15 @@ def quality_markdown(task: str, report: dict | None = None) -> str:
     report = eval_report(task) if report is None else report
     if report is None:
         return "No trained weights yet."
-    trained_on = read_card(task).raw.get("trained_on", "(the card does not say)")
+    card = read_card(task).raw
+    trained_on = card.get("trained_on", "(the card does not say)")
     lines = [f"**Default weights trained on:** {trained_on}", "", f"**Paper's setting:** {tab(task).paper_setting}", ""]
     if report.get("metrics"):
         if BARS.get(task):
             lines += ["**The bars this demo set itself:**", "", bars_table(task, report), ""]
         if claims := claims_table(report):
             lines += [f"**The paper's claims** ({CLAIMS_RULE}):", "", claims, ""]
-        if caveats := caveats_list(read_card(task).raw):
+        if caveats := caveats_list(card):
             lines += ["**Caveats:**", "", caveats, ""]
         lines += [
             metrics_table(report),

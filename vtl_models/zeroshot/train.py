@@ -180,7 +180,6 @@ def main(argv: list[str] | None = None) -> None:
                     if args.sibling_depth
                     else ""
                 ),
-                "sibling_depth": args.sibling_depth,
                 "positive_cosine": POSITIVE_COSINE,
                 "negative_cosine": NEGATIVE_COSINE,
             },
