@@ -175,3 +175,30 @@ def test_learning_rate_holds_then_falls_linearly_to_zero():
     assert lr_scale(0.75, 0.5) == pytest.approx(0.5)
     assert lr_scale(1.0, 0.5) == 0.0
     assert lr_scale(0.99, 0.0) == 1.0  # --decay 0: constant
+
+
+def test_source_only_baseline_trains_on_photos_alone_and_is_read_back(tmp_path, monkeypatch):
+    from vtl_models import hub
+    from vtl_models.smile import baseline, evaluate
+
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path)
+    read = []
+    images = np.random.default_rng(0).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+
+    def photos_only(domain, n, size, split="train"):
+        read.append(domain)
+        return {"images": images, "smile": np.arange(16) % 2}
+
+    monkeypatch.setattr(baseline, "cached_split", photos_only)
+    monkeypatch.setattr(evaluate, "BASELINE_SEEDS", 1)
+    monkeypatch.setattr(evaluate, "source_only", lambda *a, **k: "short run")
+    monkeypatch.setattr(evaluate, "faces", lambda *a, **k: (None, {"smile": None}))
+    cfg = CDRDConfig()
+    assert evaluate.source_only_runs(cfg) == {"source_only": ["short run"]}  # no committed baseline yet
+    argv = ["--source-only", "--steps", "3", "--batch", "4", "--seed", "0"]
+    baseline.train_source_only(parse_args(argv), argv)
+    assert read == ["photo"]
+    card = hub.read_card("smile", "source_only_seed0")
+    assert card.raw["training"]["steps"] == 3 and card.raw["dtype"] == "float16"
+    runs = evaluate.source_only_runs(cfg)
+    assert runs["source_only_800"] == ["short run"] and isinstance(runs["source_only"][0], evaluate.Discriminator)

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from vtl_models.common import seed_everything
 from vtl_models.hub import has_card, load_weights, resumed_stages, save_weights, stage_fields
 from vtl_models.images import SIGNED, to_image, to_tensor
+from vtl_models.smile.baseline import train_source_only
 from vtl_models.smile.data import cached_split, paired_batch, to_float
 from vtl_models.smile.evaluator import load_evaluator, predict
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
@@ -223,6 +224,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="default", help="weights/smile/<name>")
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument(
+        "--source-only", action="store_true", help="the baseline instead (vtl_models/smile/baseline.py)"
+    )
     parser.add_argument("--resume", action="store_true", help="continue from weights/smile/<name> (a further stage)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (2 threads on 2 busy cores crawl)")
     return parser.parse_args(argv)
@@ -232,6 +236,8 @@ def main(argv: list[str]) -> None:
     """Train and write weights/smile/<name>.safetensors + card."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    if args.source_only:
+        return train_source_only(args, argv)
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
     cfg = CDRDConfig(size=args.size, width=args.width, shared_stages=args.shared_stages)
