@@ -144,3 +144,48 @@ def test_variety_loss_is_the_best_sample_and_never_above_the_mean():
     assert terms["variety"].item() <= terms["mean"].item()
     terms["variety"].backward()
     assert model.temporal.forward_cell.gates.weight.grad.abs().sum() > 0
+
+
+def test_copy_target_still_trains_a_saturated_copy_mask():
+    # the collapse this term is for: the mask at "copy the blend everywhere" (logits ~ +20), where the output loss
+    # alone gives the compositor almost no gradient; the per-pixel target (decoded closer than the blend) still does
+    from types import SimpleNamespace
+
+    from vtl_models.video.train import completion_losses
+
+    torch.manual_seed(0)
+    model = SRcGAN(VideoConfig())
+    with torch.no_grad():
+        model.compositor.net[-1].bias.fill_(20.0)
+    video = torch.rand(2, 8, 3, 32, 32) * 2 - 1
+    mask = torch.zeros(2, 8)
+    mask[:, [0, 7]] = 1
+    terms = completion_losses(model, video, mask, 2, SimpleNamespace(beta=1e-3, w_mean=0.1))
+    output_grad = torch.autograd.grad(terms["variety"], model.compositor.net[-1].bias, retain_graph=True)[0]
+    copy_grad = torch.autograd.grad(terms["copy"], model.compositor.net[-1].bias)[0]
+    assert output_grad.abs().item() < 1e-6 < copy_grad.abs().item()
+
+
+def test_checkpoints_keep_the_best_validation_score(monkeypatch):
+    from vtl_models.video import train
+
+    scores = iter([18.0, 18.5, 18.2])
+    monkeypatch.setattr(train, "validate", lambda model, val: {"score": next(scores), "best5_psnr": 0.0})
+    model, rows, best = SRcGAN(VideoConfig()), [], None
+    for step in (10, 20, 30):
+        with torch.no_grad():
+            model.compositor.net[-1].bias.fill_(float(step))
+        best = train.checkpoint(model, {}, step, best, rows)
+    assert best["step"] == 20 and best["state"]["compositor.net.2.bias"].item() == 20.0
+    assert [r[:2] for r in rows] == [[10, 18.0], [20, 18.5], [30, 18.2]]
+
+
+def test_real_validation_clips_come_from_frames_training_never_reads(monkeypatch):
+    from vtl_models.video import data
+
+    frames = np.arange(100, dtype=np.uint8)[:, None, None, None] * np.ones((1, 40, 40, 3), np.uint8)
+    monkeypatch.setattr(data, "read_video", lambda name: frames)
+    train_clips = data.random_real_clips(np.random.default_rng(0), 64, 8, 4)
+    val_clips = data.test_real_clips(8, 4, "vtest.avi", every=2, validation=True)
+    cut = int(100 * (1 - data.REAL_VAL_SHARE))
+    assert train_clips.max() < cut <= val_clips.min()

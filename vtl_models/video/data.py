@@ -23,6 +23,7 @@ KINDS = ("circle", "square", "triangle")
 TURN_PROBABILITY = 0.75
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 REAL_STRIDE = 2  # training clips of vtest.avi take every 2nd frame: at 32x32 consecutive frames barely differ
+REAL_VAL_SHARE = 0.2  # the last 20% of vtest.avi's frames give the validation clips and are never trained on
 SHIFT = 4  # cv2 sub-pixel bits: coordinates are given in 1/16 pixel
 
 
@@ -154,10 +155,12 @@ def read_video(name: str, longest: int = 192) -> np.ndarray | None:
 
 
 def random_real_clips(rng: np.random.Generator, n: int, size: int, frames: int, name: str = "vtest.avi"):
-    """`n` random clips (random start, random square crop of 1/2 to 3/4 of the height) from a real video, or None."""
+    """`n` random clips (random start, random square crop of 1/2 to 3/4 of the height) from the training part of a
+    real video (all but its last REAL_VAL_SHARE), or None."""
     video = read_video(name)
     if video is None:
         return None
+    video = video[: int(len(video) * (1 - REAL_VAL_SHARE))]
     total, height, width = video.shape[:3]
     clips = np.empty((n, frames, size, size, 3), np.uint8)
     for i in range(n):
@@ -170,11 +173,17 @@ def random_real_clips(rng: np.random.Generator, n: int, size: int, frames: int, 
     return clips
 
 
-def test_real_clips(size: int, frames: int = 8, name: str = "tree.avi", every: int = 4) -> np.ndarray | None:
-    """Held-out real clips: runs of `frames` distinct frames starting every `every` frames, centre square; or None."""
+def test_real_clips(
+    size: int, frames: int = 8, name: str = "tree.avi", every: int = 4, stride: int = 1, validation: bool = False
+) -> np.ndarray | None:
+    """Held-out real clips: runs of `frames` distinct frames (every `stride`-th) starting every `every` frames, centre
+    square; or None. `validation`: only the video's last REAL_VAL_SHARE (vtest.avi's part kept from training)."""
     video = read_video(name)
     if video is None:
         return None
+    if validation:
+        video = video[int(len(video) * (1 - REAL_VAL_SHARE)) :]
+    video = video[::stride]
     height, width = video.shape[1:3]
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2

@@ -80,10 +80,12 @@ class Compositor(nn.Module):
         w = cfg.full_res_channels
         self.net = nn.Sequential(nn.Conv2d(w + 9, w, 3, 1, 1), _act(), nn.Conv2d(w, 1, 3, 1, 1))
 
-    def forward(self, features, decoded, source) -> tuple[torch.Tensor, torch.Tensor]:
-        """source: `copy_source` (N, 6, H, W): the anchors' blend and where the anchors differ."""
-        m = torch.sigmoid(self.net(torch.cat([features, decoded, source], 1)))
-        return m * source[:, :3] + (1 - m) * decoded, m
+    def forward(self, features, decoded, source) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """source: `copy_source` (N, 6, H, W): the anchors' blend and where the anchors differ. Returns the frame, the
+        copy mask m and its logits."""
+        logits = self.net(torch.cat([features, decoded, source], 1))
+        m = torch.sigmoid(logits)
+        return m * source[:, :3] + (1 - m) * decoded, m, logits
 
 
 class ConvGRUCell(nn.Module):
@@ -187,7 +189,8 @@ class SRcGAN(nn.Module):
 
     def forward(self, video: torch.Tensor, mask: torch.Tensor, code: torch.Tensor) -> dict[str, torch.Tensor]:
         """Fill a video from its anchors, once per code. video (B, T, 3, H, W) (only anchor steps are read),
-        mask (B, T), code (B, K, Z) -> dict of (B, K, T, ...): video, decoded, copy_mask, latents."""
+        mask (B, T), code (B, K, Z) -> dict of (B, K, T, ...): video, decoded, copy_mask (and its logits), blend (the
+        copy source), latents."""
         b, t = mask.shape
         k = code.shape[1]
         steps = mask.flatten() > 0.5
@@ -199,10 +202,17 @@ class SRcGAN(nn.Module):
         latents = self.temporal(repeat(anchor_latents.unflatten(0, (b, t))), repeat(mask), code.flatten(0, 1))
         features, decoded = self.decoder(latents.flatten(0, 1))
         source = repeat(copy_source(video, mask)).flatten(0, 1)
-        out, m = self.compositor(features, decoded, source)
+        out, m, logits = self.compositor(features, decoded, source)
         unflat = lambda x: x.unflatten(0, (b, k, t))  # noqa: E731
         latents = latents.unflatten(0, (b, k))
-        return {"video": unflat(out), "decoded": unflat(decoded), "copy_mask": unflat(m), "latents": latents}
+        return {
+            "video": unflat(out),
+            "decoded": unflat(decoded),
+            "copy_mask": unflat(m),
+            "copy_logits": unflat(logits),
+            "blend": unflat(source[:, :3]),
+            "latents": latents,
+        }
 
 
 class FrameDiscriminator(nn.Module):
