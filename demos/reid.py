@@ -9,7 +9,15 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from demos.common import eval_report, get_predictor, guarded, png_file, quality_accordion, readable_image
+from demos.common import (
+    domain_note,
+    eval_report,
+    get_predictor,
+    guarded,
+    png_file,
+    quality_accordion,
+    readable_image,
+)
 from vtl_models.images import fit_longest_side, to_rgb
 from vtl_models.registry import tab
 
@@ -17,6 +25,11 @@ TAB = tab("reid")
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "reid"
 TOP_K = 10
 TILE = 2  # matches are shown at twice the model's 128x64 crop size
+REAL_PEOPLE = (
+    "Real people, such as those in vtest.avi, are flagged like this: the model learnt from generated pedestrians "
+    "only. The search still runs; how well it does on real video is under *How well does it work?* "
+    "(real_rank1, real_mAP)."
+)
 _QUERY_NAME = re.compile(r"_id(\d+)_camera(\d+)")  # example queries name their identity and camera
 
 
@@ -122,7 +135,8 @@ def search(image, person: float = 1, top_k: float = TOP_K):
         )
     else:
         verdict = "The query's identity is unknown here, so matches have no green/red border."
-    return png_file(query, "query"), png_file(matches_picture(result.matches, identity), "matches"), found + verdict
+    summary = found + verdict + domain_note(result.domain, REAL_PEOPLE)
+    return png_file(query, "query"), png_file(matches_picture(result.matches, identity), "matches"), summary
 
 
 def create_demo() -> gr.Blocks:

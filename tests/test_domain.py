@@ -25,6 +25,20 @@ def test_verdict_and_the_note_beside_a_result():
     assert "Outside what this model knows" in note and "0.30" in note and note.endswith("Use the other tab.")
 
 
+def test_reid_sampler_splits_are_disjoint_and_deterministic(monkeypatch):
+    from vtl_models.reid import data
+
+    # rows instead of pictures: (network, identity, camera, shot) of each crop the sampler has rendered
+    monkeypatch.setattr(data, "render_rows", lambda d, rows, workers=2: np.c_[np.full(len(rows), d == "target"), rows])
+    sample = domain.samplers()["reid"]
+    crops = {split: sample(split, 300) for split in ("train", "val", "test")}
+    np.testing.assert_array_equal(crops["val"], sample("val", 300))
+    assert crops["train"][:, 0].mean() == crops["val"][:, 0].mean() == 0.5  # both camera networks, half each
+    for network in (0, 1):
+        people = [set(c[c[:, 0] == network, 1]) for c in crops.values()]
+        assert sum(map(len, people)) == len(set().union(*people))
+
+
 @pytest.fixture(scope="module")
 def features():
     return domain.Features()

@@ -30,6 +30,7 @@ def test_pedestrian_render_is_deterministic_and_domains_differ():
     source = np.mean([renderer.render("source", i, 0, 0).mean((0, 1)) for i in range(8)], 0)
     target = np.mean([renderer.render("target", i, 0, 0).mean((0, 1)) for i in range(8)], 0)
     assert np.abs(source - target).max() > 15
+    np.testing.assert_array_equal(a, renderer.render("source", 3, 1, 0))  # after the target's GL context was made
 
 
 def test_splits_are_disjoint():

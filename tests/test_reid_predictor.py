@@ -46,6 +46,14 @@ def test_full_frame_detects_people_and_searches_the_chosen_one(predictor):
         predictor.predict(str(EXAMPLES / "vtest_frame120.jpg"), person=99)
 
 
+def test_the_query_gets_a_domain_verdict(predictor):
+    from vtl_models.reid.gallery import EXAMPLES
+
+    generated = predictor.predict(str(EXAMPLES / "indoor_id776_camera2.png")).domain
+    real = predictor.predict(str(EXAMPLES / "vtest_frame120.jpg"), person=1).domain
+    assert generated.inside and not real.inside, (generated, real)  # vtest.avi's people are real, not generated
+
+
 def test_no_person_is_a_clear_message(predictor):
     blank = np.full((480, 640, 3), 128, np.uint8)
     with pytest.raises(InvalidInput, match="no person found"):

@@ -152,7 +152,19 @@ def samplers() -> dict[str, Callable[[str, int], np.ndarray]]:
 
         return render_split(split, n, 1).images
 
-    return {"smile": smile, "multilabel": multilabel, "shape3d": shape3d}
+    def reid(split: str, n: int) -> np.ndarray:
+        from vtl_models.reid.data import SPLITS, render_rows, split_index
+
+        # both camera networks, as ARN trains on them; the street source has no test identities
+        domains = [d for d in ("source", "target") if (d, split) in SPLITS]
+        crops = []
+        for domain, part in zip(domains, np.array_split(np.arange(n), len(domains)), strict=True):
+            rows = split_index(domain, split, 1)
+            chosen = np.sort(np.random.default_rng(0).choice(len(rows), len(part), replace=False))
+            crops.append(render_rows(domain, rows[chosen], workers=1))
+        return np.concatenate(crops)
+
+    return {"smile": smile, "multilabel": multilabel, "shape3d": shape3d, "reid": reid}
 
 
 def ood_auroc(task: str, features: Features | None = None) -> float | None:

@@ -205,7 +205,7 @@ class Renderer:
         positions, normals, corner_colors = flat_attributes(vertices, faces, colors)
         data = np.concatenate([positions, normals, corner_colors], axis=1).astype("f4")
         mvp = camera.projection_matrix(self.width / self.height) @ camera.view_matrix()
-        with self._lock:
+        with self._lock, self.ctx:  # made current: a later Renderer in this process made its own context current
             prog = self.program
             prog["mvp"].write(mvp.T.astype("f4").tobytes())  # GLSL matrices are column-major
             prog["light_dir"].value = tuple(light.direction(camera))

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import torch
 
+from vtl_models.domain import ood_auroc
 from vtl_models.hub import has_card, read_card
 from vtl_models.reid.features import load_split, trunk_maps
 from vtl_models.reid.gallery import real_samples
@@ -69,6 +70,7 @@ def run(name: str = "default") -> dict:
             baselines[baseline], cmc[baseline] = score(load_encoder(baseline).embed, baseline)
     model, card = load_encoder(name), read_card("reid", name)
     metrics, cmc["model"] = score(model.embed, "model")
+    metrics["ood_auroc"] = ood_auroc("reid")  # held-out generated crops against real photos (vtl_models/domain.py)
     claims = {}
     if "source_only" in per_query:  # ARN's claim: adaptation beats the same network trained on the source alone
         ours, theirs = per_query["model"], per_query["source_only"]

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from vtl_models.common import InvalidInput, to_numpy
+from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard, load_model, read_card
 from vtl_models.images import fit_longest_side, resize, to_rgb
 from vtl_models.reid.data import HEIGHT, WIDTH
@@ -63,6 +64,7 @@ class SearchResult:
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int64))
     person: int | None = None  # which detected box was the query (0-based)
     matches: list[Match] = field(default_factory=list)
+    domain: Verdict | None = None  # how far the query lies from the generated pedestrians the model was trained on
 
 
 class ReidPredictor:
@@ -77,6 +79,7 @@ class ReidPredictor:
         self.crops, self.identities, self.cameras = gallery["crops"], gallery["identity"], gallery["camera"]
         self.camera_names = gallery["camera_names"]
         self.gallery = torch.from_numpy(self._gallery_features()).to(self.device)
+        self.domain = DomainScorer("reid", self.device)  # the query only: the gallery is the tab's own
 
     def _gallery_features(self) -> np.ndarray:
         if SHIPPED_FEATURES.exists():  # computed by `python -m vtl_models.reid.gallery` for the shipped weights
@@ -136,6 +139,7 @@ class ReidPredictor:
             result.query = crop(rgb, result.boxes[result.person])
         else:
             result.query = resize(rgb, (WIDTH, HEIGHT))
+        result.domain = self.domain(result.query)  # the crop the model sees
         feature = torch.from_numpy(self.embed(result.query[None])).to(self.device)
         scores = to_numpy(self.gallery @ feature[0])  # one matrix product over the whole gallery
         if exclude_camera is not None:
