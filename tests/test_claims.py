@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vtl_models.claims import decide
-from vtl_models.multilabel.evaluate import class_f1, image_f1
+from vtl_models.multilabel.evaluate import class_f1, image_f1, late_labels
 from vtl_models.multilabel.metrics import multilabel_metrics
 
 
@@ -58,3 +58,24 @@ def test_image_f1_on_a_hand_made_case():
     predicted = np.array([[1, 0, 0], [0, 0, 1], [0, 0, 0]])
     assert image_f1(truth[:2], predicted[:2]) == pytest.approx((2 / 3 + 1) / 2)
     assert image_f1(truth[2:], predicted[2:]) == 0  # no labels and none predicted: counted as 0, not a crash
+
+
+def test_late_labels_are_the_last_third_of_the_fixed_order():
+    from types import SimpleNamespace
+
+    from vtl_models.multilabel.vocab import INDEX, LABELS
+
+    order = list(reversed(LABELS))
+    late = late_labels(SimpleNamespace(raw={"label_order": order}))
+    assert late == [INDEX[name] for name in order[12:]] and len(late) == len(LABELS) // 3
+
+
+def test_claims_table_shows_a_claims_parts_after_it():
+    from vtl_models.report import claims_table
+
+    part = {"metric": "CF1 late", "diff": -0.02, "ci95": [-0.03, -0.01], "seeds": 3}
+    whole = {"metric": "CF1", "diff": 0.001, "ci95": [-0.01, 0.01], "seeds": 3, "late_labels": part}
+    other = {"metric": "IoU", "diff": 0.05, "ci95": [0.01, 0.09], "seeds": 3}
+    rows = claims_table({"claims": {"a": whole, "b": other}}).splitlines()[2:]
+    assert [row.split(" (")[0] for row in rows] == ["| a", "| a / late_labels", "| b"]
+    assert rows[1].endswith("| loss |") and rows[2].endswith("| **win** |")
