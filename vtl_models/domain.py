@@ -15,6 +15,7 @@ import argparse
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,12 @@ class Features:
         return np.concatenate(out)
 
 
+@cache
+def shared_features(device: str = "cpu") -> Features:
+    """One frozen trunk per device for the domain checks of every tab that has no trunk of its own to lend."""
+    return Features(device)
+
+
 def knn_distance(features: np.ndarray, bank: np.ndarray, k: int = K) -> np.ndarray:
     """Mean cosine distance of each row of `features` to its k nearest rows of `bank` (both unit vectors)."""
     distance = 1.0 - features @ bank.T
@@ -123,7 +130,7 @@ class DomainScorer:
 
     def __init__(self, task: str, device: torch.device | str = "cpu", features: Features | None = None):
         self.check = DomainCheck.load(task)
-        self.features = (features or Features(device)) if self.check else None
+        self.features = (features or shared_features(str(torch.device(device)))) if self.check else None
 
     def __call__(self, image: np.ndarray) -> Verdict | None:
         return None if self.check is None else self.from_pooled(self.features([image]))

@@ -67,10 +67,11 @@ def claims_table(report: dict) -> str:
     """Markdown table of the paper's claims in an eval report (model minus baseline, interval, seeds, the verdict of
     vtl_models.claims); "" when it has none."""
     claims = report.get("claims") or {}
-    rows = {name: c for name, c in claims.items() if isinstance(c, dict) and "ci95" in c}
-    for name, c in list(rows.items()):  # a claim's parts decided the same way (e.g. on a subset) follow it as rows
-        rows |= {f"{name} / {k}": v for k, v in c.items() if isinstance(v, dict) and "ci95" in v}
-    rows = dict(sorted(rows.items(), key=lambda item: list(claims).index(item[0].split(" / ")[0])))
+    rows = {}
+    for name, c in claims.items():
+        if isinstance(c, dict) and "ci95" in c:  # then its parts decided the same way (e.g. on a label subset)
+            rows[name] = c
+            rows |= {f"{name} / {k}": part for k, part in c.items() if isinstance(part, dict) and "ci95" in part}
     if not rows:
         return ""
     lines = ["| claim | model − baseline | 95% interval | training seeds | verdict |", "|---|---|---|---|---|"]
