@@ -61,6 +61,15 @@ def test_save_and_load_round_trip(tiny_weights):
     assert card.sha256 == hub.sha256_of(tiny_weights / "smile" / "tiny.safetensors")
 
 
+def test_shared_weights_load_the_source_file_and_no_copy_is_written(tiny_weights):
+    hub.share_weights("smile", "chosen", "tiny", {"config": {"in": 4, "out": 3}, "selected": {"from": "tiny"}})
+    state, card = hub.load_weights("smile", "chosen")
+    source, _ = hub.load_weights("smile", "tiny")
+    assert card.file == "tiny.safetensors" and card.raw["selected"] == {"from": "tiny"}
+    assert all(torch.equal(state[k], source[k]) for k in source)
+    assert not (tiny_weights / "smile" / "chosen.safetensors").exists()
+
+
 def test_unknown_task_and_missing_card(tiny_weights):
     with pytest.raises(KeyError, match="valid tasks"):
         hub.read_card("nope")

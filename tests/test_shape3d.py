@@ -221,3 +221,19 @@ def test_claims_pair_the_two_runs_per_test_item(monkeypatch):
         and out["semi_vs_sup10"]["ci95"][0] <= 0 <= out["semi_vs_sup10"]["ci95"][1]
     )
     assert claims(test, {"semi": base})["semi_vs_sup10"] is None
+
+
+def test_select_default_points_at_the_best_validation_run_without_a_copy(tmp_path, monkeypatch):
+    from vtl_models import hub
+    from vtl_models.shape3d.train import select_default
+
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path)
+    for name, val in (("semi", 0.4), ("sup10", 0.6)):
+        card = {"config": {}, "training": {"command": name}, "threshold_val_iou": {"0.3": val}}
+        hub.save_weights("shape3d", name, {"w": torch.full((2,), val)}, card)
+    assert select_default(("semi", "sup10")) == "sup10"
+    card = hub.read_card("shape3d", "default")
+    assert card.file == "sup10.safetensors" and card.raw["selected"]["val_iou"] == {"semi": 0.4, "sup10": 0.6}
+    assert torch.equal(hub.load_weights("shape3d", "default")[0]["w"], torch.full((2,), 0.6))
+    files = sorted(p.name for p in (tmp_path / "shape3d").glob("*.safetensors"))
+    assert files == ["semi.safetensors", "sup10.safetensors"]

@@ -198,6 +198,15 @@ def save_weights(task: str, name: str, state: dict[str, torch.Tensor], card: dic
     return path
 
 
+def share_weights(task: str, name: str, source: str, card: dict) -> Path:
+    """Write the card of `task`/`name` for the weight file of `task`/`source` (a selected run made the default):
+    one file on disk and on the Hub, two cards, the sha256 check the same."""
+    weights = {k: read_card(task, source).raw[k] for k in ("file", "sha256", "size_bytes", "dtype", "saved_at", "hub")}
+    path = card_path(task, name)
+    path.write_text(json.dumps({"task": task, "name": name, **card, **weights}, indent=2) + "\n")
+    return path
+
+
 STAGE_TOTALS = ("earlier_stages", "total_seconds", "total_steps", "stage_command")  # what spans the stages
 
 

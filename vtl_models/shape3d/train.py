@@ -5,7 +5,8 @@
 
 `--mode all` runs semi, semi_noproj and sup10 one after the other at the same step budget and writes
 weights/shape3d/<mode>.*; `--seed N` (N > 0) writes <mode>_seedN instead (further seeds for the eval's claims).
-`--select-default` copies the run with the best validation IoU (never test) to weights/shape3d/default.*.
+`--select-default` makes the run with the best validation IoU (never test) the default: weights/shape3d/default.json
+points at its weight file.
 
 Self-consistency (the paper's loop): the voxel grid projected under the *predicted* pose must cover the silhouette.
 On mask-only views nothing else about 3D or pose is known, so they carry no voxel, azimuth or elevation loss.
@@ -288,10 +289,11 @@ def calibrate_threshold(name: str, val: ViewBatch | None = None) -> float:
 
 
 def select_default(candidates: tuple[str, ...] = MODES) -> str:
-    """Copy the run with the best validation IoU (at its validation-fitted threshold) to weights/shape3d/default.
+    """Make the run with the best validation IoU (at its validation-fitted threshold) weights/shape3d/default: its
+    card points at that run's weight file.
 
     Only seed-0 runs compete; the test split plays no part. Returns the chosen run's name."""
-    from vtl_models.hub import card_path, has_card, read_card
+    from vtl_models.hub import has_card, read_card, share_weights
 
     scores = {
         name: max(read_card("shape3d", name).raw["threshold_val_iou"].values())
@@ -309,10 +311,7 @@ def select_default(candidates: tuple[str, ...] = MODES) -> str:
         "rule": "the run with the best mean IoU on 300 validation views at its own validation-fitted threshold",
         "val_iou": {k: round(v, 4) for k, v in scores.items()},
     }
-    from safetensors.torch import load_file
-
-    state = load_file(str(card_path("shape3d", chosen).with_suffix(".safetensors")))
-    save_weights("shape3d", "default", state, card, half=state[next(iter(state))].dtype == torch.float16)
+    share_weights("shape3d", "default", chosen, card)
     log.info("default <- %s (val IoU %s)", chosen, card["selected"]["val_iou"])
     return chosen
 

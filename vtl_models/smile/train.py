@@ -186,6 +186,7 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
             "target_warmup": args.target_warmup,
             "target_cls": args.target_cls,
             "tie": args.tie,
+            "shared_d": args.shared_d,
             "detach_guess": args.detach_guess,
             "lr": args.lr,
             "lr_decay": args.decay,
@@ -217,6 +218,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--decay", type=float, default=0.0, help="share of the budget over which lr falls to 0")
     parser.add_argument("--tie", type=float, default=1.0, help="weight of the D_T-to-D_S penalty (0: untied)")
     parser.add_argument(
+        "--shared-d", action="store_true", help="ablation: one low-level D layer for both domains (D_T is D_S)"
+    )
+    parser.add_argument(
         "--detach-guess", action="store_true", help="rebuild unlabeled faces with the encoder's smile guess detached"
     )
     parser.add_argument("--sample-every", type=int, default=250, help="sample grid and smile probe every N steps")
@@ -247,6 +251,8 @@ def main(argv: list[str]) -> None:
     model = CDRD(cfg)
     low_level = model.discriminator.domain_specific
     low_level[1].load_state_dict(low_level[0].state_dict())  # D_T starts as D_S (a resumed stage overwrites both)
+    if args.shared_d:  # the ablation: D_T is D_S itself, so the tie penalty is 0 and the card's D_T a copy of D_S
+        low_level[1] = low_level[0]
     earlier: list[dict] = []
     if args.resume:  # a further stage on top of the weights this run would write (optimiser state starts afresh)
         state, old = load_weights("smile", args.name)
@@ -292,7 +298,7 @@ def main(argv: list[str]) -> None:
             sample_grid(model, ema, run_dir / f"step_{step:06d}.png", args.size)
         if step % args.checkpoint_every == 0:
             run_dir.mkdir(parents=True, exist_ok=True)
-            save_file({k: v.contiguous() for k, v in export_state(model, ema).items()}, run_dir / "checkpoint.tmp")
+            save_file({k: v.clone() for k, v in export_state(model, ema).items()}, run_dir / "checkpoint.tmp")
             (run_dir / "checkpoint.tmp").replace(run_dir / "checkpoint.safetensors")
     bar.close()
     seconds = time.time() - start
