@@ -17,6 +17,7 @@ import os
 import platform
 import statistics
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -75,11 +76,33 @@ def measure_endpoint(clients, task: str, calls: int) -> dict:
     }
 
 
-def mixed_load(client, tasks: list[str], clients: int, rounds: int = 3) -> dict:
-    """`clients` threads at once, each call a tab's example in turn over every full tab: failures, p50, p95."""
-    calls = [endpoint_call(client, task) for task in tasks]
+def per_thread_client(url: str):
+    """A zero-argument callable giving each calling thread its own gradio Client (its own session and event stream),
+    as separate users have: one Client shared by threads races in its own event reader, which is not the server."""
+    from gradio_client import Client
+
+    local = threading.local()
+
+    def client():
+        if not hasattr(local, "client"):
+            local.client = Client(url, verbose=False)
+        return local.client
+
+    return client
+
+
+def user_calls(url: str, tasks: list[str], n: int) -> list:
+    """`n` zero-argument calls cycling over the tabs' examples, each sent by its thread's own Client."""
+    client = per_thread_client(url)
+    examples = itertools.islice(itertools.cycle(tasks), n)
+    return [lambda task=task: endpoint_call(client(), task)() for task in examples]
+
+
+def mixed_load(url: str, tasks: list[str], clients: int, rounds: int = 3) -> dict:
+    """`clients` users at once (a thread and a Client each), each call a tab's example in turn over every full tab:
+    failures, p50, p95."""
     with ThreadPoolExecutor(clients) as pool:
-        futures = [pool.submit(_timed, call) for call in itertools.islice(itertools.cycle(calls), clients * rounds)]
+        futures = [pool.submit(_timed, call) for call in user_calls(url, tasks, clients * rounds)]
         seconds, errors = [], []
         for future in futures:
             try:
@@ -115,13 +138,13 @@ def robustness(client, tasks: list[str], seconds_bound: float = 30.0) -> dict:
     return {"cases": cases, "failures": len(failures), "errors": failures}
 
 
-def soak(client, tasks: list[str], pid: int, requests: int = 300, threads: int = 4) -> dict:
-    """`requests` example calls over every tab from a few threads: server errors and resident-memory growth."""
-    calls = [endpoint_call(client, task) for task in tasks]
+def soak(url: str, tasks: list[str], pid: int, requests: int = 300, threads: int = 4) -> dict:
+    """`requests` example calls over every tab from a few users (a thread and a Client each): server errors and
+    resident-memory growth."""
     before = _rss_mb(pid)
     errors = []
     with ThreadPoolExecutor(threads) as pool:
-        for future in [pool.submit(call) for call in itertools.islice(itertools.cycle(calls), requests)]:
+        for future in [pool.submit(call) for call in user_calls(url, tasks, requests)]:
             try:
                 future.result()
             except Exception as err:
@@ -168,10 +191,10 @@ def run(calls: int = 20, clients: int = 8) -> dict:
         report["tabs"] = {entry.api_name: measure_endpoint(both, entry.task, calls) for entry in full}
         for entry in report["tabs"].values():
             entry["p50_over_noop"] = round(entry["p50_ms"] / report["noop_p50_ms"], 2)
-        report["concurrent"] = mixed_load(client, [entry.task for entry in full], clients)
+        report["concurrent"] = mixed_load(url, [entry.task for entry in full], clients)
         report["rss_mb_all_models"] = round(_rss_mb(server.pid))
         report["robustness"] = robustness(client, [entry.task for entry in full])
-        report["soak"] = soak(client, [entry.task for entry in full], server.pid)
+        report["soak"] = soak(url, [entry.task for entry in full], server.pid)
     report["training_s"] = training_seconds()
     return report
 
