@@ -10,7 +10,7 @@ import torch
 
 from vtl_models.smile.data import FACTOR_CLASSES, make_batch, paired_batch, to_float
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
-from vtl_models.smile.train import losses, lr_scale, parse_args, tie_penalty
+from vtl_models.smile.train import build_model, export_state, losses, lr_scale, parse_args, tie_penalty
 
 TINY = CDRDConfig(size=16, z_dim=8, width=16)
 
@@ -134,6 +134,26 @@ def test_tie_penalty_pulls_the_target_layer_to_the_source_one():
         target[1].bias += 0.1
     tie_penalty(discriminator).backward()
     assert target[1].bias.grad.gt(0).all() and source[1].bias.grad.lt(0).all()
+
+
+def test_shared_d_ablation_trains_one_low_level_layer_and_saves_it_for_both_domains(tmp_path, monkeypatch):
+    from vtl_models import hub
+
+    cfg = CDRDConfig(size=32, width=8)
+    model = build_model(cfg, shared_d=True)
+    low_level = model.discriminator.domain_specific
+    assert low_level[1] is low_level[0] and float(tie_penalty(model.discriminator)) < 1e-6  # spectral norm: u steps
+    assert build_model(cfg).discriminator.domain_specific[1] is not build_model(cfg).discriminator.domain_specific[0]
+    xs, xt = torch.rand(4, 3, 32, 32) * 2 - 1, torch.rand(4, 3, 32, 32) * 2 - 1
+    loss_d, _, _ = losses(model, xs, torch.tensor([0, 1, 1, 0]), xt, parse_args(["--shared-d"]))
+    loss_d.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in low_level[0].parameters())
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path)
+    hub.save_weights("smile", "shared", export_state(model, model.generator), {"config": cfg.to_dict()}, half=True)
+    loaded = build_model(cfg).eval()  # as eval builds it: two layers, both filled with the one shared layer
+    loaded.load_state_dict(hub.load_weights("smile", "shared")[0])
+    x = torch.rand(2, 3, 32, 32)
+    torch.testing.assert_close(loaded.discriminator(x, 0), loaded.discriminator(x, 1))
 
 
 def test_export_state_holds_the_ema_generator():

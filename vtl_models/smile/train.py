@@ -197,6 +197,17 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
     }
 
 
+def build_model(cfg: CDRDConfig, shared_d: bool = False) -> CDRD:
+    """A fresh CDRD whose target layer D_T starts as a copy of D_S (a resumed stage overwrites both). `shared_d`, the
+    ablation: D_T is D_S itself, one layer for both domains, so the tie penalty is 0 and the saved D_T equals D_S."""
+    model = CDRD(cfg)
+    low_level = model.discriminator.domain_specific
+    low_level[1].load_state_dict(low_level[0].state_dict())
+    if shared_d:
+        low_level[1] = low_level[0]
+    return model
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The training options (the loss tests build theirs here too, so a new option reaches them)."""
     parser = argparse.ArgumentParser(prog="python -m vtl_models train smile")
@@ -248,11 +259,7 @@ def main(argv: list[str]) -> None:
     photos = cached_split("photo", args.n_train, args.size, "train")
     xs_all, ls_all = torch.from_numpy(photos["images"]), torch.from_numpy(photos["smile"])
     xt_all = torch.from_numpy(cached_split("cartoon", args.n_train, args.size, "train")["images"])  # images only
-    model = CDRD(cfg)
-    low_level = model.discriminator.domain_specific
-    low_level[1].load_state_dict(low_level[0].state_dict())  # D_T starts as D_S (a resumed stage overwrites both)
-    if args.shared_d:  # the ablation: D_T is D_S itself, so the tie penalty is 0 and the card's D_T a copy of D_S
-        low_level[1] = low_level[0]
+    model = build_model(cfg, args.shared_d)
     earlier: list[dict] = []
     if args.resume:  # a further stage on top of the weights this run would write (optimiser state starts afresh)
         state, old = load_weights("smile", args.name)
