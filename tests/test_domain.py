@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import torch
 
 from vtl_models import domain
 from vtl_models.hub import has_card
@@ -39,19 +42,48 @@ def test_reid_sampler_splits_are_disjoint_and_deterministic(monkeypatch):
         assert sum(map(len, people)) == len(set().union(*people))
 
 
-@pytest.fixture(scope="module")
-def features():
-    return domain.Features()
-
-
 @pytest.mark.parametrize("task", [t for t in domain.samplers() if has_card(t, "domain")])
-def test_generated_test_images_are_inside_and_a_real_photo_is_outside(task, features):
+def test_generated_test_images_are_inside_and_a_real_photo_is_outside(task):
     import skimage.data
 
-    scorer = domain.DomainScorer(task, features=features)
+    scorer = domain.DomainScorer(task)
     generated = domain.samplers()[task]("test", 8)
     inside = [scorer(image).inside for image in generated]
     assert sum(inside) >= 7, inside  # the threshold is the 0.99 validation quantile
     for photo in (skimage.data.astronaut(), skimage.data.coffee()):
         verdict = scorer(photo)
         assert not verdict.inside, (task, verdict)
+
+
+def test_a_check_reads_features_at_its_banks_size_and_refuses_others():
+    small = domain.shared_features("cpu")
+    assert small.size == domain.SIZE and domain.shared_features("cpu", 224).backbone is small.backbone  # one trunk
+    assert small.backbone(torch.zeros(1, 128, 128, 3, dtype=torch.uint8), 128)[1].shape[-2:] == (4, 4)  # no upsample
+    if has_card("multilabel", "domain"):  # the labels tab lends its 224-px pass
+        with pytest.raises(ValueError, match="224 px"):
+            domain.DomainScorer("multilabel", features=small)
+
+
+def _verdicts(task: str, pattern: str) -> list[bool]:
+    """Inside-the-domain verdicts of the tab's own examples matching `pattern`, as its predictor scores them."""
+    from demos.common import get_predictor
+
+    predictor = get_predictor(task)
+    files = sorted((Path(__file__).parents[1] / "demos" / "examples" / task).glob(pattern))
+    assert files, pattern
+    if task == "smile":
+        return [predictor.transfer(str(f))["domain_check"].inside for f in files]
+    return [predictor.predict(str(f)).domain.inside for f in files]
+
+
+@pytest.mark.parametrize(
+    "task, generated, real",
+    [("smile", "[pc][ha]*_[0-9].png", "real_*.jpg"), ("shape3d", "0[0-9]_*.png", ""), ("reid", "indoor_*", "vtest_*")],
+)
+def test_the_tabs_own_generated_examples_are_inside_and_real_ones_outside(task, generated, real):
+    if not has_card(task, "domain"):
+        pytest.skip(f"no {task} domain check committed")
+    inside = _verdicts(task, generated)
+    assert sum(inside) >= len(inside) - 1, inside  # one may fall in the ~1% the quantile flags by design
+    if real:
+        assert not any(_verdicts(task, real))

@@ -3,7 +3,9 @@
 The default models know only generated images, and users send real photos. Each such tab keeps a small bank of its
 training images' features in the frozen ImageNet EfficientNet-Lite0 (mean and spread of the stride-32 map: what the
 picture's textures look like to an ImageNet network) and scores an input by its mean cosine distance to the K nearest
-of them. The threshold is a quantile of the same score on procedural validation images: no real photo chooses it.
+of them. The trunk sees SIZE-pixel squares, the scale of the tabs' own images (a third of the work at its native
+224 px); the labels tab lends its own 224-px pass instead, so its check's card says 224. The threshold is a quantile
+of the same score on procedural validation images: no real photo chooses it.
 `eval` measures `ood_auroc`: held-out procedural test images against the real photos of `real_photos()`.
 
     python -m vtl_models.domain fit TASK     # writes weights/TASK/domain.safetensors and its card
@@ -28,6 +30,7 @@ log = logging.getLogger("vtl.domain")
 K = 5  # neighbours averaged: one near-duplicate training image does not make an input look in-domain
 QUANTILE = 0.99  # of validation scores: about 1 in 100 procedural inputs is flagged, by construction
 N_BANK, N_VAL, N_TEST = 600, 300, 300
+SIZE = 128  # the trunk's input side for a check fitted here
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 # Natural photographs only (no logos, charts, text or drawings): what a visitor uploads.
 OPENCV_PHOTOS = (
@@ -58,11 +61,12 @@ def real_photos() -> list[np.ndarray]:
 class Features:
     """Pooled stride-32 features of the frozen ImageNet trunk: (N, 640) unit vectors (mean and std over space)."""
 
-    def __init__(self, device: torch.device | str = "cpu", backbone: torch.nn.Module | None = None):
+    def __init__(self, device: torch.device | str = "cpu", backbone: torch.nn.Module | None = None, size: int = SIZE):
         from vtl_models.multilabel.data import Backbone  # the project's frozen trunk, shared with the labels tab
 
         self.device = torch.device(device)
         self.backbone = backbone or Backbone().to(self.device)
+        self.size = size
 
     @staticmethod
     def pool(f32: torch.Tensor) -> np.ndarray:
@@ -74,18 +78,19 @@ class Features:
     def __call__(self, images: list[np.ndarray] | np.ndarray, batch: int = 32) -> np.ndarray:
         from vtl_models.images import resize
 
-        square = [resize(np.ascontiguousarray(im), 128) for im in images]
+        square = [resize(np.ascontiguousarray(im), self.size) for im in images]
         out = []
         for start in range(0, len(square), batch):
             x = torch.tensor(np.stack(square[start : start + batch]), device=self.device)
-            out.append(self.pool(self.backbone(x)[1]))
+            out.append(self.pool(self.backbone(x, self.size)[1]))
         return np.concatenate(out)
 
 
 @cache
-def shared_features(device: str = "cpu") -> Features:
+def shared_features(device: str = "cpu", size: int = SIZE) -> Features:
     """One frozen trunk per device for the domain checks of every tab that has no trunk of its own to lend."""
-    return Features(device)
+    same_trunk = shared_features(device) if size != SIZE else None
+    return Features(device, same_trunk.backbone if same_trunk else None, size)
 
 
 def knn_distance(features: np.ndarray, bank: np.ndarray, k: int = K) -> np.ndarray:
@@ -100,6 +105,7 @@ class DomainCheck:
 
     bank: np.ndarray
     threshold: float
+    size: int  # the trunk's input side the bank was computed at
 
     def distance(self, features: np.ndarray) -> np.ndarray:
         return knn_distance(features, self.bank)
@@ -110,7 +116,7 @@ class DomainCheck:
         if not has_card(task, "domain"):
             return None
         state, card = load_weights(task, "domain")
-        return cls(to_numpy(state["bank"]).astype(np.float32), float(card.raw["threshold"]))
+        return cls(to_numpy(state["bank"]).astype(np.float32), float(card.raw["threshold"]), card.raw["input"]["size"])
 
 
 @dataclass
@@ -130,7 +136,11 @@ class DomainScorer:
 
     def __init__(self, task: str, device: torch.device | str = "cpu", features: Features | None = None):
         self.check = DomainCheck.load(task)
-        self.features = (features or shared_features(str(torch.device(device)))) if self.check else None
+        if self.check and features and features.size != self.check.size:
+            raise ValueError(f"the {task} check's bank is at {self.check.size} px, these features at {features.size}")
+        self.features = (
+            (features or shared_features(str(torch.device(device)), self.check.size)) if self.check else None
+        )
 
     def __call__(self, image: np.ndarray) -> Verdict | None:
         return None if self.check is None else self.from_pooled(self.features([image]))
@@ -174,31 +184,34 @@ def samplers() -> dict[str, Callable[[str, int], np.ndarray]]:
     return {"smile": smile, "multilabel": multilabel, "shape3d": shape3d, "reid": reid}
 
 
-def ood_auroc(task: str, features: Features | None = None) -> float | None:
-    """AUROC of the task's distance score: held-out procedural test images (negatives) against real photos."""
+def ood_auroc(
+    task: str, features: Features | None = None, prepare: Callable[[np.ndarray], np.ndarray] | None = None
+) -> float | None:
+    """AUROC of the task's distance score: held-out procedural test images (negatives) against real photos, each
+    photo first made into what the tab's check scores (`prepare`: e.g. the face crop the smile model sees)."""
     from sklearn.metrics import roc_auc_score
 
     check = DomainCheck.load(task)
     photos = real_photos()
     if check is None or len(photos) < 25:
         return None
-    features = features or Features()
+    features = features or shared_features("cpu", check.size)
     inside = check.distance(features(samplers()[task]("test", N_TEST)))
-    outside = check.distance(features(photos))
+    outside = check.distance(features([prepare(photo) for photo in photos] if prepare else photos))
     labels = np.r_[np.zeros(len(inside)), np.ones(len(outside))]
     return round(float(roc_auc_score(labels, np.r_[inside, outside])), 4)
 
 
 def fit(task: str) -> Path:
     """Bank of training features and the validation quantile; writes weights/<task>/domain.*."""
-    features = Features()
+    features = shared_features("cpu")
     sample = samplers()[task]
     bank = features(sample("train", N_BANK))
     val = knn_distance(features(sample("val", N_VAL)), bank)
     threshold = float(np.quantile(val, QUANTILE))
     card = {
         "config": {"k": K, "features": "EfficientNet-Lite0 stride-32 map, mean and std over space, unit norm"},
-        "input": {"size": 128, "normalisation": "as the frozen trunk (vtl_models.multilabel.data.Backbone)"},
+        "input": {"size": SIZE, "normalisation": "as the frozen trunk (vtl_models.multilabel.data.Backbone)"},
         "threshold": threshold,
         "threshold_rule": f"{QUANTILE} quantile of the distance of {N_VAL} procedural validation images",
         "training": {"command": f"python -m vtl_models.domain fit {task}", "n_bank": N_BANK, "split": "train"},

@@ -55,10 +55,11 @@ class Backbone(nn.Module):
             p.requires_grad_(False)
 
     @torch.inference_mode()
-    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """images: uint8 (B, H, W, 3) -> f16 (B, 112, 14, 14), f32 (B, 320, 7, 7)."""
+    def forward(self, images: torch.Tensor, size: int = BACKBONE_INPUT) -> tuple[torch.Tensor, torch.Tensor]:
+        """images: uint8 (B, H, W, 3) -> f16 (B, 112, 14, 14), f32 (B, 320, 7, 7) at `size` (the maps scale with it)."""
         x = images.permute(0, 3, 1, 2).float() / 255.0
-        x = nn.functional.interpolate(x, size=(BACKBONE_INPUT, BACKBONE_INPUT), mode="bilinear", align_corners=False)
+        if x.shape[-2:] != (size, size):
+            x = nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
         f16, f32 = self.net(normalize(x))
         return f16, f32
 

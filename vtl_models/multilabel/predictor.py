@@ -11,7 +11,7 @@ import torch
 from vtl_models.domain import DomainScorer, Features, Verdict
 from vtl_models.hub import ModelCard, load_model
 from vtl_models.images import fit_longest_side, resize, to_rgb
-from vtl_models.multilabel.data import Backbone
+from vtl_models.multilabel.data import BACKBONE_INPUT, Backbone
 from vtl_models.multilabel.decode import beam_search
 from vtl_models.multilabel.model import CNNBCE, MultilabelConfig, OrderFreeRNN
 from vtl_models.multilabel.scenes import SIZE
@@ -61,7 +61,7 @@ class MultilabelPredictor:
     def __init__(self, device: torch.device | str = "cpu"):
         self.device = torch.device(device)
         self.backbone = Backbone().to(self.device)
-        self.domain = DomainScorer("multilabel", self.device, Features(self.device, self.backbone))
+        self.domain = DomainScorer("multilabel", self.device, Features(self.device, self.backbone, BACKBONE_INPUT))
         self.model, self.card = load_head("default", self.device)
         self.default_beam = int(self.card.raw["decoding"]["beam"])  # chosen on validation scenes at training time
 

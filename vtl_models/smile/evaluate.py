@@ -116,7 +116,7 @@ def paired_claim(model_hits: np.ndarray, baseline_hits: np.ndarray) -> dict:
 @torch.no_grad()
 def run(name: str = "default") -> dict:
     """Evaluate weights/smile/<name> on regenerated test faces; returns the eval contract dict."""
-    from vtl_models.smile.predictor import load_model
+    from vtl_models.smile.predictor import face_view, load_model
 
     start = time.time()
     torch.set_num_threads(2)
@@ -171,7 +171,8 @@ def run(name: str = "default") -> dict:
     metrics["factor_preservation"] = float(np.mean(preserved))
     metrics["source_attr_acc"] = _smile_accuracy(model.discriminator, real["photo"][0], 0, real["photo"][1]["smile"])
     metrics.update({f"evaluator_smile_acc_real_{d}": v for d, v in judged_real.items()})
-    metrics["ood_auroc"] = ood_auroc("smile")  # held-out generated faces against real photos (vtl_models/domain.py)
+    # held-out generated faces against real photos, each framed as the tab frames an upload (vtl_models/domain.py)
+    metrics["ood_auroc"] = ood_auroc("smile", prepare=face_view(cfg.size))
     baselines = {}
     for key, nets in source_only_runs(cfg).items():
         hits = [_smile_hits(net, x_cartoon, 0, f_cartoon["smile"]) for net in nets]  # never saw a cartoon: photo path

@@ -7,6 +7,7 @@ smile code switched off / on / to a slider value. Outputs are upscaled smoothly 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -40,6 +41,12 @@ def _cascade() -> cv2.CascadeClassifier:
     if cascade.empty():
         raise RuntimeError("OpenCV's Haar face cascade is missing (opencv-python-headless 4.14 ships it)")
     return cascade
+
+
+def face_view(size: int) -> Callable[[np.ndarray], np.ndarray]:
+    """What the model (and so the domain check) sees of an image: its framed face at `size` pixels."""
+    cascade = _cascade()
+    return lambda image: crop_face(image, size, cascade).image
 
 
 def crop_face(image: np.ndarray, size: int, cascade: cv2.CascadeClassifier) -> FaceCrop:
@@ -125,7 +132,7 @@ class SmilePredictor:
             "domain": DOMAINS[d],
             "smile_probability": smiling,
             "message": crop.message,
-            "domain_check": self.domain(crop.square),  # the crop the model saw, at its own resolution
+            "domain_check": self.domain(crop.image),  # the face as the model sees it, like the bank's faces
         }
 
     @torch.inference_mode()
