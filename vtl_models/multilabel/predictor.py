@@ -45,9 +45,10 @@ class Prediction:
     domain: Verdict | None  # how far the image lies from the generated scenes the model was trained on
 
 
-def overlay(image: np.ndarray, attention: np.ndarray, size: int = 256) -> np.ndarray:
-    """Blend a heat-map of `attention` (h, w) over `image` (uint8 RGB), resized to size x size."""
-    base = resize(image, size).astype(np.float32)
+def overlay(base: np.ndarray, attention: np.ndarray) -> np.ndarray:
+    """Blend a heat-map of `attention` (h, w) over `base` (uint8 RGB, square: the image already resized)."""
+    size = base.shape[0]
+    base = base.astype(np.float32)
     heat = cv2.resize(attention.astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
     heat = (heat - heat.min()) / max(float(heat.max() - heat.min()), 1e-8)
     colour = cv2.applyColorMap((heat * 255).astype(np.uint8), cv2.COLORMAP_JET)[..., ::-1].astype(np.float32)
@@ -88,7 +89,8 @@ class MultilabelPredictor:
     @staticmethod
     def overlays(prediction: Prediction, size: int = 256) -> list[np.ndarray]:
         """One attention overlay per predicted label, on the image as the model saw it (squeezed to a square)."""
-        return [overlay(prediction.image, att, size) for att in prediction.attention]
+        base = resize(prediction.image, size)  # once for every label
+        return [overlay(base, att) for att in prediction.attention]
 
 
 def load_predictor(device: torch.device | str = "cpu") -> MultilabelPredictor:
