@@ -144,3 +144,17 @@ def test_browser_clicks_through_every_tab(app_server):
         browser.close()
     assert not page_errors, page_errors
     assert not outside, f"front-end assets fetched from outside: {outside[:5]}"
+
+
+def test_building_the_ui_imports_no_model_code():
+    # the page is served before torch, timm and the models load (app.warm_up): a tab module that imports them at the
+    # top costs every cold start ~4 s on 2 cores
+    import subprocess
+    import sys
+
+    probe = "import sys, app; app._configure_environment(None); app.build_app(); print('torch' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1]
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"

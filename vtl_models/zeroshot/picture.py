@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from vtl_models.zeroshot.photos import Evidence
+if TYPE_CHECKING:  # photos.py imports torch and timm: the UI is built before any model code is (app.py)
+    from vtl_models.zeroshot.photos import Evidence
 
 EDGE_COLOURS = {  # RGB per edge kind (photo paths and GGNN relations)
     "hypernym": (40, 90, 200),
