@@ -87,10 +87,17 @@ class Features:
 
 
 @cache
+def _trunk(device: str):
+    from vtl_models.multilabel.data import Backbone
+
+    return Backbone().to(device)
+
+
+@cache
 def shared_features(device: str = "cpu", size: int = SIZE) -> Features:
-    """One frozen trunk per device for the domain checks of every tab that has no trunk of its own to lend."""
-    same_trunk = shared_features(device) if size != SIZE else None
-    return Features(device, same_trunk.backbone if same_trunk else None, size)
+    """One frozen trunk per device (at any input size) for the domain checks of every tab that has no trunk of its
+    own to lend."""
+    return Features(device, _trunk(device), size)
 
 
 def knn_distance(features: np.ndarray, bank: np.ndarray, k: int = K) -> np.ndarray:
