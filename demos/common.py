@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import importlib
 import itertools
@@ -79,7 +80,9 @@ def get_predictor(task: str):
         with _lock:
             if task not in _predictors:
                 module = importlib.import_module(f"vtl_models.{task}.predictor")
+                gc.freeze()  # the collector skips what stays loaded for good (see app.warm_up)
                 _predictors[task] = module.load_predictor(pick_device())
+                gc.freeze()
     return _predictors[task]
 
 

@@ -36,12 +36,12 @@ def _pretrained_tensors() -> tuple[torch.Tensor, ...]:
 
 def _load_by_position(model: nn.Module) -> nn.Module:
     tensors = _pretrained_tensors()
-    keys = list(model.state_dict().keys())
-    if len(keys) > len(tensors):
-        raise RuntimeError(f"EfficientNet-Lite0: model has {len(keys)} tensors, the package {len(tensors)}")
+    own = model.state_dict()
+    if len(own) > len(tensors):
+        raise RuntimeError(f"EfficientNet-Lite0: model has {len(own)} tensors, the package {len(tensors)}")
     mapped = {}
-    for key, value in zip(keys, tensors, strict=False):  # a features_only model is a prefix of the classifier's keys
-        if tuple(model.state_dict()[key].shape) != tuple(value.shape):
+    for (key, mine), value in zip(own.items(), tensors, strict=False):  # features_only: a prefix of the classifier's
+        if tuple(mine.shape) != tuple(value.shape):
             raise RuntimeError(f"EfficientNet-Lite0: shape mismatch at {key}: {tuple(value.shape)}")
         mapped[key] = value
     model.load_state_dict(mapped, strict=True)

@@ -21,6 +21,7 @@ BENCHMARKS = ROOT / "benchmarks" / "results.json"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 BENCH_START, BENCH_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 COLD_START_S, RSS_MB, CONCURRENT_P95_OVER_P50 = 8.0, 2500, 3.0  # the design's targets (shared/DESIGN.md)
+FIRST_CALL_S = 2.0  # the design's bound on what a tab's first request (its lazy load) adds
 SOAK_GROWTH = 0.10  # the robustness issue's bound on memory growth over the soak
 CLAIMS_RULE = "a win only where the whole interval is above zero, on at least 3 training seeds"
 BARS = {tab.task: list(tab.bars) for tab in TABS}  # the bars of each task's issue
@@ -130,7 +131,7 @@ def benchmarks_section() -> str:
         f"`python -m benchmarks` on {r['measured_at']} ({r['machine']}; {r['calls']} sequential calls per tab after a "
         f"first call; gradio_client fetches every output file). The no-op `health` endpoint: p50 {noop:.0f} ms.",
         "",
-        "| tab (endpoint) | first call | p50 | p95 | p50 without fetching files | target | |",
+        "| tab (endpoint) | first call (lazy load) | p50 | p95 | p50 without fetching files | target | |",
         "|---|---|---|---|---|---|---|",
     ]
     for entry in TABS:
@@ -149,12 +150,24 @@ def benchmarks_section() -> str:
         cells = ", ".join(f"{task} {s / 60:.0f} min" for task, s in trained.items())
         lines += ["", f"Training time of each default model, from its card (all stages, 2 CPU cores): {cells}."]
     c = r["concurrent"]
+    slowest = max(m["first_call_s"] for m in r["tabs"].values())
     lines += [
         "",
         "| whole app | measured | target | |",
         "|---|---|---|---|",
         f"| cold start to the first HTTP 200 | {r['cold_start_s']:.1f} s | <= {COLD_START_S:g} s | "
         f"{_met(r['cold_start_s'] <= COLD_START_S)} |",
+        f"| slowest first call of a tab (its lazy load, the background warm-up over) | {slowest:.2f} s | "
+        f"<= {FIRST_CALL_S:g} s | {_met(slowest <= FIRST_CALL_S)} |",
+    ]
+    if "first_result" in r:  # sent at the first HTTP 200, it also waits on the warm-up's imports
+        first = r["first_result"]
+        lines.append(
+            f"| process start to the first result, `{first['tab']}`'s example sent at the first HTTP 200 | "
+            f"{first['seconds']:.1f} s | <= {COLD_START_S + FIRST_CALL_S:g} s | "
+            f"{_met(first['seconds'] <= COLD_START_S + FIRST_CALL_S)} |"
+        )
+    lines += [
         f"| {c['clients']} clients, mixed load over every tab: failures | {c['failures']} of {c['n']} | 0 | "
         f"{_met(c['failures'] == 0)} |",
         f"| ... p50 / p95 | {c['p50_ms']:.0f} / {c['p95_ms']:.0f} ms | p95 <= {CONCURRENT_P95_OVER_P50:g}x p50 | "
