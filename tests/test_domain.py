@@ -28,6 +28,16 @@ def test_verdict_and_the_note_beside_a_result():
     assert "Outside what this model knows" in note and "0.30" in note and note.endswith("Use the other tab.")
 
 
+def test_every_other_procedural_image_travels_as_a_jpeg():
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (40, 24, 3), dtype=np.uint8) for _ in range(4)]
+    out = domain.travelled(images, seed=3)
+    assert [im.shape for im in out] == [im.shape for im in images]
+    assert out[0] is images[0] and out[2] is images[2]  # kept as generated
+    assert all(np.abs(out[n].astype(int) - images[n]).mean() > 1 for n in (1, 3))  # noise does not survive a JPEG
+    np.testing.assert_array_equal(out[1], domain.travelled(images, seed=3)[1])
+
+
 def test_reid_sampler_splits_are_disjoint_and_deterministic(monkeypatch):
     from vtl_models.reid import data
 

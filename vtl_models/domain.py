@@ -5,7 +5,9 @@ training images' features in the frozen ImageNet EfficientNet-Lite0 (mean and sp
 picture's textures look like to an ImageNet network) and scores an input by its mean cosine distance to the K nearest
 of them. The trunk sees SIZE-pixel squares, the scale of the tabs' own images (a third of the work at its native
 224 px); the labels tab lends its own 224-px pass instead, so its check's card says 224. The threshold is a quantile
-of the same score on procedural validation images: no real photo chooses it.
+of the same score on procedural validation images: no real photo chooses it. Generated images travel as users pass
+them on, PNG or JPEG: half of the bank, of the validation and of the test images go through a JPEG round trip
+(quality 70-95), so a saved JPEG of a tab's own picture is not taken for a real photo.
 `eval` measures `ood_auroc`: held-out procedural test images against the real photos of `real_photos()`.
 
     python -m vtl_models.domain fit TASK     # writes weights/TASK/domain.safetensors and its card
@@ -31,6 +33,8 @@ K = 5  # neighbours averaged: one near-duplicate training image does not make an
 QUANTILE = 0.99  # of validation scores: about 1 in 100 procedural inputs is flagged, by construction
 N_BANK, N_VAL, N_TEST = 600, 300, 300
 SIZE = 128  # the trunk's input side for a check fitted here
+OWN_PASS = {"multilabel": 224}  # a tab whose model lends its own trunk pass: the check is fitted at that pass's size
+JPEG_QUALITY = (70, 96)  # [low, high) of the round trip half the procedural images go through
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 # Natural photographs only (no logos, charts, text or drawings): what a visitor uploads.
 OPENCV_PHOTOS = (
@@ -191,6 +195,22 @@ def samplers() -> dict[str, Callable[[str, int], np.ndarray]]:
     return {"smile": smile, "multilabel": multilabel, "shape3d": shape3d, "reid": reid}
 
 
+def travelled(images: np.ndarray | list[np.ndarray], seed: int) -> list[np.ndarray]:
+    """Every other image through a JPEG round trip at a quality drawn in JPEG_QUALITY (OpenCV's codec)."""
+    import cv2
+
+    qualities = np.random.default_rng(seed).integers(*JPEG_QUALITY, len(images))
+    out = []
+    for n, (image, quality) in enumerate(zip(images, qualities, strict=True)):
+        if n % 2:
+            _, data = cv2.imencode(
+                ".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+            )
+            image = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
+        out.append(image)
+    return out
+
+
 def ood_auroc(
     task: str, features: Features | None = None, prepare: Callable[[np.ndarray], np.ndarray] | None = None
 ) -> float | None:
@@ -203,7 +223,7 @@ def ood_auroc(
     if check is None or len(photos) < 25:
         return None
     features = features or shared_features("cpu", check.size)
-    inside = check.distance(features(samplers()[task]("test", N_TEST)))
+    inside = check.distance(features(travelled(samplers()[task]("test", N_TEST), seed=2)))
     outside = check.distance(features([prepare(photo) for photo in photos] if prepare else photos))
     labels = np.r_[np.zeros(len(inside)), np.ones(len(outside))]
     return round(float(roc_auc_score(labels, np.r_[inside, outside])), 4)
@@ -211,16 +231,20 @@ def ood_auroc(
 
 def fit(task: str) -> Path:
     """Bank of training features and the validation quantile; writes weights/<task>/domain.*."""
-    features = shared_features("cpu")
+    size = OWN_PASS.get(task, SIZE)
+    features = shared_features("cpu", size)
     sample = samplers()[task]
-    bank = features(sample("train", N_BANK))
-    val = knn_distance(features(sample("val", N_VAL)), bank)
+    bank = features(travelled(sample("train", N_BANK), seed=0))
+    val = knn_distance(features(travelled(sample("val", N_VAL), seed=1)), bank)
     threshold = float(np.quantile(val, QUANTILE))
+    trunk = "as the frozen trunk (vtl_models.multilabel.data.Backbone)"
     card = {
         "config": {"k": K, "features": "EfficientNet-Lite0 stride-32 map, mean and std over space, unit norm"},
-        "input": {"size": SIZE, "normalisation": "as the frozen trunk (vtl_models.multilabel.data.Backbone)"},
+        "input": {"size": size, "normalisation": trunk + (": the model's own pass" if task in OWN_PASS else "")},
         "threshold": threshold,
         "threshold_rule": f"{QUANTILE} quantile of the distance of {N_VAL} procedural validation images",
+        "jpeg": "every other bank, validation and test image through a JPEG round trip, quality "
+        f"{JPEG_QUALITY[0]}-{JPEG_QUALITY[1] - 1}",
         "training": {"command": f"python -m vtl_models.domain fit {task}", "n_bank": N_BANK, "split": "train"},
         "trained_on": f"{N_BANK} procedural training images of the {task} generator",
     }
