@@ -13,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from demos.common import get_predictor, guarded, output_file, quality_accordion
+from demos.common import domain_note, get_predictor, guarded, output_file, quality_accordion
 from vtl_models.common import InvalidInput
 from vtl_models.registry import tab
 
@@ -23,6 +23,10 @@ MODES = ("interpolation", "prediction", "custom")
 MAX_FRAMES = 16  # anchor images per request
 SCALE = 4  # display upscaling (nearest) of the model's 32x32 frames
 FPS = 4
+OTHER_VIDEOS = (
+    "The model learnt moving coloured shapes and a street camera (vtest.avi) at 32x32 pixels; other scenes, such as "
+    "the tree.avi example, are completed with what it knows (real_interp_psnr under *How well does it work?*)."
+)
 PROGRESS = gr.Progress()  # gradio fills a parameter whose default is a Progress with the event's progress bar
 
 
@@ -105,7 +109,7 @@ def video_completion(clip, more_frames, mode, steps_text, length, frame_step, sa
     info = (
         f"**Columns:** {' | '.join(names)}. {length} frames; anchors (orange) at steps "
         f"{', '.join(str(s + 1) for s in result.anchors)}{note}."
-    )
+    ) + domain_note(result.domain, OTHER_VIDEOS)
     return gif, mp4, info
 
 

@@ -83,12 +83,18 @@ def _verdicts(task: str, pattern: str) -> list[bool]:
     assert files, pattern
     if task == "smile":
         return [predictor.transfer(str(f))["domain_check"].inside for f in files]
+    if task == "video":  # a clip's first and eighth frames as interpolation anchors
+        from vtl_models.video.predictor import read_clip
+
+        clips = [read_clip(f) for f in files]
+        return [predictor.predict([c[0], c[7]], [0, 7], 8, samples=1).domain.inside for c in clips]
     return [predictor.predict(str(f)).domain.inside for f in files]
 
 
 @pytest.mark.parametrize(
     "task, generated, real",
-    [("smile", "[pc][ha]*_[0-9].png", "real_*.jpg"), ("shape3d", "0[0-9]_*.png", ""), ("reid", "indoor_*", "vtest_*")],
+    [("smile", "[pc][ha]*_[0-9].png", "real_*.jpg"), ("shape3d", "0[0-9]_*.png", ""), ("reid", "indoor_*", "vtest_*")]
+    + [("video", "shapes_*.gif", "tree.gif")],
 )
 def test_the_tabs_own_generated_examples_are_inside_and_real_ones_outside(task, generated, real):
     if not has_card(task, "domain"):

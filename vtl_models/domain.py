@@ -156,6 +156,14 @@ class DomainScorer:
     def __call__(self, image: np.ndarray) -> Verdict | None:
         return None if self.check is None else self.from_pooled(self.features([image]))
 
+    def mean(self, images: np.ndarray | list[np.ndarray]) -> Verdict | None:
+        """One verdict for several images of one input (a clip's frames): their mean distance."""
+        return (
+            None
+            if self.check is None
+            else Verdict(float(self.check.distance(self.features(images)).mean()), self.check.threshold)
+        )
+
     def from_pooled(self, pooled: np.ndarray) -> Verdict | None:
         """The verdict from features already pooled by `Features.pool` (a predictor that ran the trunk anyway)."""
         return None if self.check is None else Verdict(float(self.check.distance(pooled)[0]), self.check.threshold)
@@ -192,7 +200,25 @@ def samplers() -> dict[str, Callable[[str, int], np.ndarray]]:
             crops.append(render_rows(domain, rows[chosen], workers=1))
         return np.concatenate(crops)
 
-    return {"smile": smile, "multilabel": multilabel, "shape3d": shape3d, "reid": reid}
+    def video(split: str, n: int) -> np.ndarray:
+        from vtl_models.hub import read_card
+        from vtl_models.video.data import random_real_clips, shape_batch, test_real_clips
+
+        # one frame a clip, in the default model's training mix: Shape Motion and its share of vtest.avi clips
+        # (validation and test share the video's held-out end: validation its first half, test its second)
+        rng = np.random.default_rng({"train": 0, "val": 1, "test": 2}[split])
+        n_real = int(n * read_card("video").raw["training"]["real_share"])
+        shapes = shape_batch(split, 0, n - n_real, frames=1)[:, 0]
+        if split == "train":
+            clips = random_real_clips(rng, n_real, 32, 1)
+            real = None if clips is None else clips[:, 0]
+        else:
+            held_out = test_real_clips(32, 1, "vtest.avi", every=1, validation=True)
+            half = None if held_out is None else np.array_split(held_out[:, 0], 2)[split == "test"]
+            real = None if half is None else half[np.sort(rng.choice(len(half), min(n_real, len(half)), False))]
+        return shapes if real is None else np.concatenate([shapes, real])
+
+    return {"smile": smile, "multilabel": multilabel, "shape3d": shape3d, "reid": reid, "video": video}
 
 
 def travelled(images: np.ndarray | list[np.ndarray], seed: int) -> list[np.ndarray]:

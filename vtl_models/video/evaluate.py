@@ -16,11 +16,12 @@ import time
 import numpy as np
 import torch
 
+from vtl_models.domain import ood_auroc
 from vtl_models.hub import has_card
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.video.data import TASKS, shape_batch, test_real_clips
 from vtl_models.video.metrics import complete, dis_flow, linear_blend, mean_scores, repeat_last, to_input
-from vtl_models.video.predictor import build
+from vtl_models.video.predictor import build, prepare_frame
 
 log = logging.getLogger("vtl.video.eval")
 N_TEST = 200  # videos per task
@@ -104,6 +105,8 @@ def run(name: str = "default") -> dict:
     data = test_sets(model.cfg.size)
     metrics = model_scores(model, data)
     metrics["vae_anchor_psnr"] = vae_anchor_psnr(model, data["interpolation"])
+    # held-out frames (Shape Motion, vtest.avi's held-out end) against real photos framed as the tab frames uploads
+    metrics["ood_auroc"] = ood_auroc("video", prepare=lambda photo: prepare_frame(photo, model.cfg.size))
     log.info("model done %.0fs", time.time() - start)
     baselines = {
         "linear_blend": baseline_scores(linear_blend, data, prediction=False),

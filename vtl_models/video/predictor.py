@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from vtl_models.common import InvalidInput
+from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.images import center_square, to_rgb
@@ -33,6 +34,7 @@ class VideoCompletion:
     sequences: np.ndarray  # uint8 (S, T, H, W, 3) at the model's size; anchor steps hold the model's own output
     anchors: list[int]  # 0-based anchor steps
     anchor_frames: np.ndarray  # uint8 (A, H, W, 3): the anchors as given to the model (cropped, resized)
+    domain: Verdict | None = None  # how far the anchors lie from the training clips (their mean distance)
 
 
 def prepare_frame(image, size: int) -> np.ndarray:
@@ -118,6 +120,7 @@ class VideoPredictor:
         self.model, self.card = model, card
         self.device = next(model.parameters()).device
         self.size = model.cfg.size
+        self.domain = DomainScorer("video", self.device)
 
     @torch.inference_mode()
     def predict(self, frames, anchor_steps, length: int, samples: int = 2, seed: int = 0) -> VideoCompletion:
@@ -150,7 +153,7 @@ class VideoPredictor:
         video[0, steps] = anchors
         sequences = complete(self.model, video, steps, int(samples), int(seed) % 2**31)[0]
         order = np.argsort(steps)
-        return VideoCompletion(sequences, sorted(steps), anchors[order])
+        return VideoCompletion(sequences, sorted(steps), anchors[order], self.domain.mean(anchors))
 
 
 def build(card: ModelCard) -> SRcGAN:
