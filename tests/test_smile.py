@@ -225,3 +225,18 @@ def test_source_only_baseline_trains_on_photos_alone_and_is_read_back(tmp_path, 
     assert card.raw["training"]["steps"] == 3 and card.raw["dtype"] == "float16"
     runs = evaluate.source_only_runs(cfg)
     assert runs["source_only_800"] == ["short run"] and isinstance(runs["source_only"][0], evaluate.Discriminator)
+
+
+def test_cdrd_seeds_pair_with_the_baseline_seed_of_the_same_number(tmp_path, monkeypatch):
+    from vtl_models import hub
+    from vtl_models.smile import evaluate
+
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path)
+    assert evaluate.cdrd_seeds() == ["default"]
+    (tmp_path / "smile").mkdir()
+    (tmp_path / "smile" / "cdrd_seed1.json").write_text("{}")
+    assert evaluate.cdrd_seeds() == ["default", "cdrd_seed1"]
+    model = [np.r_[np.ones(60), np.zeros(40)].astype(bool), np.r_[np.ones(70), np.zeros(30)].astype(bool)]
+    baseline = [np.r_[np.ones(50), np.zeros(50)].astype(bool)] * 3
+    claim = evaluate.paired_claim(model, baseline)  # two model seeds: paired with baseline seeds 0 and 1 only
+    assert claim["seeds"] == 2 and claim["per_seed_diff"] == [0.1, 0.2] and claim["diff"] == 0.15
