@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from vtl_models.hub import has_card
 from vtl_models.smile.data import FACTOR_CLASSES, make_batch, paired_batch, to_float
+from vtl_models.smile.evaluate import faces as evaluate_faces
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
 from vtl_models.smile.train import build_model, export_state, losses, lr_scale, parse_args, tie_penalty
 
@@ -240,3 +242,18 @@ def test_cdrd_seeds_pair_with_the_baseline_seed_of_the_same_number(tmp_path, mon
     baseline = [np.r_[np.ones(50), np.zeros(50)].astype(bool)] * 3
     claim = evaluate.paired_claim(model, baseline)  # two model seeds: paired with baseline seeds 0 and 1 only
     assert claim["seeds"] == 2 and claim["per_seed_diff"] == [0.1, 0.2] and claim["diff"] == 0.15
+
+
+@pytest.mark.skipif(not has_card("smile", "shared_d"), reason="smile runs not trained yet")
+def test_validation_reads_the_val_cartoons_only_and_keeps_the_target_layer_unless_it_loses(monkeypatch):
+    from vtl_models.smile import validate
+
+    splits, written = [], {}
+    monkeypatch.setattr(validate, "faces", lambda *a: splits.append(a[3]) or evaluate_faces(*a))
+    monkeypatch.setattr(validate, "update_card", lambda task, name, **fields: written.update(fields))
+    monkeypatch.setattr(validate, "N_VAL", 60)
+    entry = validate.validate()
+    assert splits == ["val"] and written["validation"] is entry
+    assert {"default", "shared_d", "source_only_seed0"} <= set(entry["target_attr_acc"])
+    layer = entry["decisions"]["target_layer_vs_shared_d"]
+    assert layer["kept"].startswith("the shared layer") == (layer["ci95"][1] < 0)

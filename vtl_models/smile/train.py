@@ -242,6 +242,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--source-only", action="store_true", help="the baseline instead (vtl_models/smile/baseline.py)"
     )
+    parser.add_argument(
+        "--validate", action="store_true", help="only score the committed runs on labelled validation cartoons"
+    )
     parser.add_argument("--resume", action="store_true", help="continue from weights/smile/<name> (a further stage)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (2 threads on 2 busy cores crawl)")
     return parser.parse_args(argv)
@@ -253,6 +256,10 @@ def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     if args.source_only:
         return train_source_only(args, argv)
+    if args.validate:
+        from vtl_models.smile.validate import validate
+
+        return validate()
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
     cfg = CDRDConfig(size=args.size, width=args.width, shared_stages=args.shared_stages)
