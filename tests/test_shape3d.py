@@ -188,6 +188,22 @@ def test_mask_only_views_train_the_pose_through_the_projection_and_carry_no_pose
     assert "projection" not in losses(model, batch, mask_only, project=False)  # the semi_noproj ablation
 
 
+def test_pose_label_budget_keeps_voxels_and_drops_pose_labels_evenly_over_categories():
+    from vtl_models.shape3d.train import labelled_shapes, losses, pose_labelled_shapes
+
+    labelled = labelled_shapes(8000)
+    assert not pose_labelled_shapes(labelled, 0.0).any()
+    assert np.array_equal(pose_labelled_shapes(labelled, 1.0), labelled)
+    quarter = np.flatnonzero(pose_labelled_shapes(labelled, 0.25))
+    assert set(quarter) <= set(np.flatnonzero(labelled)) and len(quarter) == 204
+    assert np.bincount(quarter % len(CATEGORIES)).tolist() == [34] * len(CATEGORIES)
+    torch.manual_seed(0)
+    model = ShapeNet3D(ShapeNetConfig(latent=32, voxel_channels=(8, 8, 8))).eval()
+    has_3d = torch.ones(4, dtype=torch.bool)
+    terms = losses(model, _mask_only_batch(), has_3d, has_pose=torch.zeros(4, dtype=torch.bool))
+    assert terms["voxel"] > 0 and terms["azimuth"] == 0 and terms["elevation"] == 0
+
+
 def test_predicted_pose_projection_prefers_the_pose_that_explains_the_mask():
     from vtl_models.shape3d.model import predicted_pose_projection_loss
 

@@ -8,6 +8,9 @@ weights/shape3d/<mode>.*; `--seed N` (N > 0) writes <mode>_seedN instead (furthe
 `--select-default` makes the run with the best validation IoU (never test) the default: weights/shape3d/default.json
 points at its weight file.
 
+`--pose-labels F --no-save` measures how much pose supervision the loop needs: only a share F of the 3D-labelled
+shapes keeps its pose labels (0: the pose is learned through the projection alone); it logs validation figures only.
+
 Self-consistency (the paper's loop): the voxel grid projected under the *predicted* pose must cover the silhouette.
 On mask-only views nothing else about 3D or pose is known, so they carry no voxel, azimuth or elevation loss.
 """
@@ -51,6 +54,14 @@ def labelled_shapes(n_shapes: int, fraction: float = 0.1) -> np.ndarray:
     return within_category % round(1 / fraction) == 0
 
 
+def pose_labelled_shapes(labelled: np.ndarray, fraction: float) -> np.ndarray:
+    """The 3D-labelled shapes whose views keep their pose labels: the first `fraction` of them in every category
+    (`--pose-labels`, 1.0 for every run but the pose-label budget measurement; the rest learn pose only through the
+    self-consistency projection)."""
+    rank = np.cumsum(labelled) - 1  # labelled shapes come in runs of one shape per category
+    return labelled & (rank // len(CATEGORIES) < round(fraction * labelled.sum() / len(CATEGORIES)))
+
+
 def mirror_symmetric(voxels: np.ndarray, tolerance: float = 0.02) -> np.ndarray:
     """(S,) bool: grids that equal their own x-mirror (up to `tolerance` of the occupied voxels).
 
@@ -90,10 +101,13 @@ def make_batch(
     }
 
 
-def losses(model: ShapeNet3D, batch: dict, has_3d: torch.Tensor, project: bool = True) -> dict[str, torch.Tensor]:
-    """All loss terms. Voxel, azimuth and elevation terms only where `has_3d` (those views have 3D + pose labels);
-    the mask term and the self-consistency term (grid projected under the predicted pose) on every view.
-    `project` False skips the projection (its weight is 0: the semi_noproj ablation)."""
+def losses(
+    model: ShapeNet3D, batch: dict, has_3d: torch.Tensor, project: bool = True, has_pose: torch.Tensor | None = None
+) -> dict[str, torch.Tensor]:
+    """All loss terms. The voxel term only where `has_3d`, azimuth and elevation terms only where `has_pose` (by
+    default the same views: 3D + pose labels); the mask term and the self-consistency term (grid projected under the
+    predicted pose) on every view. `project` False skips the projection (its weight is 0: the semi_noproj ablation)."""
+    has_pose = has_3d if has_pose is None else has_pose
     out = model(batch["images"])
     cfg = model.config
     terms = {}
@@ -117,12 +131,12 @@ def losses(model: ShapeNet3D, batch: dict, has_3d: torch.Tensor, project: bool =
         )
         terms["projection"] = per_view.mean()
     target = azimuth_targets(batch["azimuth"], batch["symmetry"], cfg.azimuth_bins)
-    has_azimuth = (target.sum(1) > 0) & has_3d  # mask-only views have no pose label
+    has_azimuth = (target.sum(1) > 0) & has_pose  # mask-only views have no pose label
     log_prob = F.log_softmax(out["azimuth_logits"], dim=1)
     terms["azimuth"] = -(target * log_prob).sum(1)[has_azimuth].mean() if has_azimuth.any() else zero
     terms["elevation"] = (
-        F.smooth_l1_loss(out["elevation"][has_3d], batch["elevation"][has_3d], beta=2.0) / 10.0
-        if has_3d.any()
+        F.smooth_l1_loss(out["elevation"][has_pose], batch["elevation"][has_pose], beta=2.0) / 10.0
+        if has_pose.any()
         else zero
     )
     return terms
@@ -172,6 +186,7 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     labelled = labelled_shapes(len(data.voxels)) if mode != "supervised" else np.ones(len(data.voxels), bool)
     view_labelled = labelled[data.shape_index]
+    view_posed = pose_labelled_shapes(labelled, args.pose_labels)[data.shape_index]
     # mirroring needs the 3D grid to know whether it is allowed: only views of 3D-labelled shapes are flipped
     mirrorable = mirror_symmetric(data.voxels) & labelled
     log.info("%d of %d shapes are 3D-labelled and mirror-symmetric (flipped)", mirrorable.sum(), len(mirrorable))
@@ -193,7 +208,8 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
         else:
             index = rng.choice(pool_3d, args.batch)
         batch = make_batch(data, index, rng, mirrorable)
-        terms = losses(model, batch, torch.from_numpy(view_labelled[index]), project=weights["projection"] > 0)
+        has_3d, has_pose = torch.from_numpy(view_labelled[index]), torch.from_numpy(view_posed[index])
+        terms = losses(model, batch, has_3d, project=weights["projection"] > 0, has_pose=has_pose)
         total = sum(weights.get(k, 1.0) * v for k, v in terms.items())
         optimiser.zero_grad(set_to_none=True)
         total.backward()
@@ -214,6 +230,8 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     val_iou, val_pose = evaluate_val(model, val)
     seconds = time.time() - start
     log.info("%s done: %d steps in %.0fs, val IoU %.3f, val pose acc %.3f", name, step, seconds, val_iou, val_pose)
+    if args.no_save:  # a measurement only (the pose-label budget): its figures are the log's last line
+        return {}
     # every option that shapes the weights, defaults included: the card's command reruns this stage as it ran
     budget_option = f"--steps {args.steps}" if args.steps else f"--minutes {minutes:g}"
     command = (
@@ -332,6 +350,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-every", type=int, default=150, help="validation IoU and pose accuracy every N steps")
     parser.add_argument("--resume", action="store_true", help="continue from the weights this run would write")
     parser.add_argument("--select-default", action="store_true", help="only copy the best-on-validation run")
+    parser.add_argument(
+        "--pose-labels", type=float, default=1.0, help="share of the 3D-labelled shapes that keep pose labels"
+    )
+    parser.add_argument("--no-save", action="store_true", help="log the validation figures, write no weights")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.select_default:
