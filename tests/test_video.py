@@ -189,3 +189,11 @@ def test_real_validation_clips_come_from_frames_training_never_reads(monkeypatch
     val_clips = data.test_real_clips(8, 4, "vtest.avi", every=2, validation=True)
     cut = int(100 * (1 - data.REAL_VAL_SHARE))
     assert train_clips.max() < cut <= val_clips.min()
+
+
+def test_the_domain_check_scores_the_first_and_last_anchor_only():
+    from vtl_models.video.predictor import checked
+
+    anchors = np.arange(6)[:, None, None, None] * np.ones((6, 2, 2, 3), np.uint8)
+    assert checked(anchors)[:, 0, 0, 0].tolist() == [0, 5]
+    assert checked(anchors[:1])[:, 0, 0, 0].tolist() == [0]
