@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from vtl_models.common import seed_everything
-from vtl_models.hub import save_weights
+from vtl_models.hub import load_model, save_weights
 from vtl_models.images import SIGNED, to_tensor
 from vtl_models.smile.data import cached_split
 from vtl_models.smile.model import CDRDConfig, Discriminator
@@ -28,6 +28,11 @@ log = logging.getLogger("vtl.smile.baseline")
 
 def name_of(seed: int) -> str:
     return f"source_only_seed{seed}"
+
+
+def load_source_only(seed: int) -> Discriminator:
+    """The committed source-only baseline of training seed `seed` (weights/smile/source_only_seed<N>)."""
+    return load_model("smile", name_of(seed), lambda card: Discriminator(CDRDConfig(**card.config)))[0]
 
 
 def train_source_only(args, argv: list[str]) -> None:

@@ -21,8 +21,7 @@ import torch.nn.functional as F
 from vtl_models.claims import decide
 from vtl_models.domain import ood_auroc
 from vtl_models.hub import has_card
-from vtl_models.hub import load_model as load_from_card
-from vtl_models.smile.baseline import name_of
+from vtl_models.smile.baseline import load_source_only, name_of
 from vtl_models.smile.data import PRESERVED, make_batch, to_float
 from vtl_models.smile.evaluator import load_evaluator, predict
 from vtl_models.smile.model import CDRDConfig, Discriminator
@@ -88,11 +87,9 @@ def source_only_runs(cfg: CDRDConfig) -> dict[str, list[Discriminator]]:
     train_photos, train_factors = faces("photo", 8000, cfg.size, "train")
     with torch.enable_grad():
         short = [source_only(cfg, train_photos, train_factors["smile"], seed) for seed in range(BASELINE_SEEDS)]
-    names = [name_of(seed) for seed in range(BASELINE_SEEDS)]
-    if not all(has_card("smile", name) for name in names):
+    if not all(has_card("smile", name_of(seed)) for seed in range(BASELINE_SEEDS)):
         return {"source_only": short}
-    full = [load_from_card("smile", name, lambda card: Discriminator(CDRDConfig(**card.config)))[0] for name in names]
-    return {"source_only": full, "source_only_800": short}
+    return {"source_only": [load_source_only(seed) for seed in range(BASELINE_SEEDS)], "source_only_800": short}
 
 
 @torch.no_grad()

@@ -18,10 +18,9 @@ import logging
 
 import torch
 
-from vtl_models.hub import has_card, load_model, update_card
-from vtl_models.smile.baseline import name_of
+from vtl_models.hub import has_card, update_card
+from vtl_models.smile.baseline import load_source_only, name_of
 from vtl_models.smile.evaluate import BASELINE_SEEDS, _smile_hits, cdrd_seeds, faces, paired_claim
-from vtl_models.smile.model import CDRDConfig, Discriminator
 
 log = logging.getLogger("vtl.smile.validate")
 N_VAL = 1000
@@ -32,13 +31,13 @@ def validate() -> dict:
     """Score the committed runs on the labelled validation cartoons and write the card's `validation` entry."""
     from vtl_models.smile.predictor import load_model as load_cdrd
 
-    x, factors = faces("cartoon", N_VAL, 32, "val")
+    default = load_cdrd("default")[0]
+    x, factors = faces("cartoon", N_VAL, default.cfg.size, "val")
     labels = factors["smile"]
-    cdrd = {name: _smile_hits(load_cdrd(name)[0].discriminator, x, 1, labels) for name in cdrd_seeds()}
-    baseline = {
-        name_of(seed): _smile_hits(  # never saw a cartoon: the photo path
-            load_model("smile", name_of(seed), lambda card: Discriminator(CDRDConfig(**card.config)))[0], x, 0, labels
-        )
+    cdrd = {name: _smile_hits(load_cdrd(name)[0].discriminator, x, 1, labels) for name in cdrd_seeds()[1:]}
+    cdrd = {"default": _smile_hits(default.discriminator, x, 1, labels), **cdrd}
+    baseline = {  # never saw a cartoon: the photo path
+        name_of(seed): _smile_hits(load_source_only(seed), x, 0, labels)
         for seed in range(BASELINE_SEEDS)
         if has_card("smile", name_of(seed))
     }

@@ -28,8 +28,8 @@ ANCHOR_COLOUR = (255, 140, 0)  # the border of anchor frames in the display
 
 
 def checked(anchors: np.ndarray) -> np.ndarray:
-    """The anchors the out-of-domain check scores: the first and the last in time (each costs a pass of the
-    ImageNet trunk, ~18 ms on 2 cores; all six of the example's anchors took 110 ms of a 145 ms call)."""
+    """The anchors the out-of-domain check scores: the first and the last in time (each one scored costs a pass of
+    the ImageNet trunk)."""
     return anchors[np.unique([0, len(anchors) - 1])]
 
 
