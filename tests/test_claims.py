@@ -1,4 +1,4 @@
-"""The claims' decision rule: a win only when the whole interval (item bootstrap and seed spread) is above zero."""
+"""The claims' decision rule: a win only when the whole interval (item and seed noise together) is above zero."""
 
 from __future__ import annotations
 
@@ -37,6 +37,34 @@ def test_seeds_that_disagree_make_a_tie_even_with_many_items():
     model = [np.arange(n) < n * share for share in (0.2, 0.25, 0.0)]
     claim = decide(_accuracy, model, base, n, "acc", boot=200)
     assert all(lo > 0 for lo, _ in claim["per_seed_ci95"][:2]) and claim["verdict"] == "tie"
+
+
+def _mean(run: np.ndarray, idx: np.ndarray) -> float:
+    return float(run[idx].mean())
+
+
+def test_the_interval_carries_item_and_seed_noise_together():
+    """Per-item differences d[s, j] = u_j + e_s + noise: item effects u (sd 1, 400 items) and seed effects e (12
+    seeds) are made to add the same variance to the mean difference, so the right 95% half-width is 1.96 x its known
+    sd. Either noise alone (or the wider of the two) gives about 1/sqrt(2) of it."""
+    rng = np.random.default_rng(3)
+    n, k, tau = 400, 12, np.sqrt(12 / 400)
+    known = 1.96 * np.sqrt(1 / n + tau**2 / k + 0.1**2 / (n * k))
+    halves, covered = [], 0
+    for rep in range(30):
+        u, e = rng.normal(0, 1, n), rng.normal(0, tau, k)
+        runs = [u + e[s] + rng.normal(0, 0.1, n) for s in range(k)]
+        lo, hi = decide(_mean, runs, [np.zeros(n)] * k, n, "x", boot=200, seed=rep)["ci95"]
+        halves.append((hi - lo) / 2)
+        covered += lo <= 0 <= hi
+    assert np.mean(halves) == pytest.approx(known, rel=0.12)
+    assert covered >= 25
+
+
+def test_fewer_than_three_seeds_are_undecided_never_a_tie():
+    runs = [np.zeros(50)]
+    assert decide(_mean, runs, runs, 50, "x", boot=50)["verdict"] == "undecided (1 seed)"
+    assert decide(_mean, runs * 2, runs * 2, 50, "x", boot=50)["verdict"] == "undecided (2 seeds)"
 
 
 def test_mismatched_seed_counts_are_refused():

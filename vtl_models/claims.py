@@ -1,11 +1,14 @@
-"""A paper's claim (model vs baseline) decided beyond noise: several training seeds per side, a paired bootstrap over
-the test items, and the spread across seeds.
+"""A paper's claim (model vs baseline) decided beyond noise: several training seeds per side, test items resampled,
+and one interval that carries both noises.
 
-    diff   = mean over seeds of  statistic(model_s, all items) - statistic(baseline_s, all items)
-    ci95   = the wider of (a) the 2.5-97.5 percentiles of that mean difference over bootstrap resamples of the test
-             items (the same resample for every run: paired), and (b) the t interval of the per-seed differences
+    diff = mean over seeds of  statistic(model_s, all items) - statistic(baseline_s, all items)
+    item noise: the 2.5-97.5 percentiles of that mean difference over bootstrap resamples of the test items (the same
+                resample for every run: paired), as distances below and above diff
+    seed noise: the t half-width of the per-seed differences, t(0.975, k-1) * sd / sqrt(k) (0 with one seed)
+    ci95 = [diff - sqrt(below^2 + seed^2), diff + sqrt(above^2 + seed^2)]: the two noises are independent (the seeds
+           are measured on the same items), so their variances add
     verdict: "win" when the whole interval is above zero, "loss" when below, otherwise "tie"; with fewer than
-             MIN_SEEDS training seeds a side, a win or loss is "undecided" (the seed spread is not measured)
+             MIN_SEEDS training seeds a side the verdict is "undecided" (the seed spread is not measured)
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ Statistic = Callable[[object, np.ndarray], float]  # (one run's outputs, item in
 
 def verdict(ci95: Sequence[float], seeds: int) -> str:
     """The rule of the module docstring."""
+    if seeds < MIN_SEEDS:
+        return f"undecided ({seeds} seed{'s' * (seeds > 1)})"
     lo, hi = ci95
-    called = "win" if lo > 0 else "loss" if hi < 0 else "tie"
-    return f"undecided ({seeds} seed{'s' * (seeds > 1)})" if called != "tie" and seeds < MIN_SEEDS else called
+    return "win" if lo > 0 else "loss" if hi < 0 else "tie"
 
 
 def _interval(values: np.ndarray) -> list[float]:
@@ -51,15 +55,18 @@ def decide(
     for b in range(boot):
         idx = rng.integers(0, n_items, n_items)
         resampled[b] = [statistic(m, idx) - statistic(s, idx) for m, s in zip(model_runs, baseline_runs, strict=True)]
-    lo, hi = _interval(resampled.mean(1))
+    diff = float(per_seed.mean())
+    item_lo, item_hi = _interval(resampled.mean(1))
+    seed_half = 0.0
     if len(per_seed) > 1:
-        half = stats.t.ppf(0.975, len(per_seed) - 1) * per_seed.std(ddof=1) / np.sqrt(len(per_seed))
-        lo, hi = min(lo, per_seed.mean() - half), max(hi, per_seed.mean() + half)
+        seed_half = stats.t.ppf(0.975, len(per_seed) - 1) * per_seed.std(ddof=1) / np.sqrt(len(per_seed))
+    lo = diff - float(np.hypot(max(diff - item_lo, 0.0), seed_half))
+    hi = diff + float(np.hypot(max(item_hi - diff, 0.0), seed_half))
     return {
         "metric": metric,
         "model": round(float(model.mean()), 4),
         "baseline": round(float(baseline.mean()), 4),
-        "diff": round(float(per_seed.mean()), 4),
+        "diff": round(diff, 4),
         "ci95": [round(float(lo), 4), round(float(hi), 4)],
         "seeds": len(per_seed),
         "per_seed_diff": [round(float(d), 4) for d in per_seed],
