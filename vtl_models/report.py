@@ -88,8 +88,12 @@ def claims_table(report: dict) -> str:
 
 
 def caveats_list(card: dict) -> str:
-    """Markdown bullets of the card's `caveats` (what its figures do not show, said by whoever trained it); ""."""
-    return "\n".join(f"- {c}" for c in card.get("caveats", []))
+    """Markdown bullets of the card's `caveats` (what its figures do not show, said by whoever trained it), then its
+    declared deviations from the paper as one bullet with sub-bullets; ""."""
+    lines = [f"- {c}" for c in card.get("caveats", [])]
+    if deviations := card.get("deviations_from_paper"):
+        lines += ["- Deviations from the paper:", *(f"  - {d}" for d in deviations)]
+    return "\n".join(lines)
 
 
 def task_section(task: str) -> str:

@@ -1,5 +1,10 @@
 """`python -m vtl_models eval reid --json`: regenerate target A's test identities and score ARN and the baselines,
-then the same on target B (the committed vtest.avi tracklet crops)."""
+then the same on target B (the committed vtest.avi tracklet crops).
+
+Claims (vtl_models/claims.py; training seed i of ARN paired with seed i of the other side, at equal steps): rank-1
+and mAP of ARN against source_only and against mmd_only (a DAN-style ablation: MMD on the shared feature, no
+private encoders, decoder or difference loss), on target A (test identities resampled) and on target B (tracklets
+resampled)."""
 
 from __future__ import annotations
 
@@ -9,16 +14,23 @@ import time
 import numpy as np
 import torch
 
+from vtl_models.claims import decide
 from vtl_models.domain import ood_auroc
 from vtl_models.hub import has_card, read_card
 from vtl_models.reid.features import load_split, trunk_maps
 from vtl_models.reid.gallery import real_samples
-from vtl_models.reid.metrics import evaluate_ranking, paired_bootstrap, retrieval_metrics
+from vtl_models.reid.metrics import evaluate_ranking, retrieval_metrics
 from vtl_models.reid.model import ImageNetHead, Trunk
 from vtl_models.reid.predictor import load_encoder
 
 log = logging.getLogger("vtl.reid.eval")
 KEYS = ("rank1", "rank5", "rank10", "mAP")
+SEED_NAMES = {  # the runs of each side, seed 0 first (eval-only weights past seed 0)
+    "model": ("default", "arn_seed1", "arn_seed2"),
+    "source_only": ("source_only", "source_only_seed1", "source_only_seed2"),
+    "mmd_only": ("mmd_only", "mmd_only_seed1", "mmd_only_seed2"),
+}
+CLAIMS = {"arn_vs_source_only": "source_only", "arn_vs_mmd_only": "mmd_only"}
 
 
 @torch.inference_mode()
@@ -26,22 +38,48 @@ def _features(encode, maps: torch.Tensor, batch: int = 500) -> np.ndarray:
     return np.concatenate([encode(maps[i : i + batch]).numpy() for i in range(0, len(maps), batch)])
 
 
-def real_metrics(features: np.ndarray, samples: dict) -> dict:
+def real_metrics(features: np.ndarray, samples: dict, per_query: bool = False) -> dict:
     """Target B: queries from the start window of each tracklet, gallery = every end-window crop."""
     query, gallery = samples["window"] == 0, samples["window"] == 1
     d = 1.0 - _unit(features[query]) @ _unit(features[gallery]).T
     track = samples["track"]
     # the window plays the camera: a query's own window is never in the gallery, so nothing is excluded
-    m = evaluate_ranking(d, track[query], np.zeros(query.sum()), track[gallery], np.ones(gallery.sum()))
-    return {"real_rank1": m["rank1"], "real_mAP": m["mAP"]}
+    m = evaluate_ranking(d, track[query], np.zeros(query.sum()), track[gallery], np.ones(gallery.sum()), per_query=True)
+    out = {"real_rank1": m["rank1"], "real_mAP": m["mAP"]}
+    return out | ({"per_query": m} if per_query else {})
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
+def by_identity(per_query: list[dict], key: str) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each run's per-query `key` summed per identity, and the queries per identity: resampling identities (a
+    person's queries share their fate) rather than queries."""
+    groups, index = np.unique(per_query[0]["ids"], return_inverse=True)
+    counts = np.bincount(index, minlength=len(groups)).astype(float)
+    sums = [np.bincount(index, weights=q[key], minlength=len(groups)) for q in per_query]
+    return sums, counts
+
+
+def claim(ours: list[dict], theirs: list[dict]) -> dict:
+    """The rank-1 entry of vtl_models.claims, its mAP entry as a part, over as many seed pairs as both sides have."""
+    pairs = min(len(ours), len(theirs))
+    out = {}
+    for metric, key in (("rank1", "hits"), ("mAP", "aps")):
+        model_sums, counts = by_identity(ours[:pairs], key)
+        base_sums, _ = by_identity(theirs[:pairs], key)
+        out[metric] = decide(_share(counts), model_sums, base_sums, len(counts), metric)
+    return out["rank1"] | {"mAP": out["mAP"]}
+
+
+def _share(counts: np.ndarray):
+    """The statistic decide() resamples: the mean over the queries of the resampled identities."""
+    return lambda sums, idx: float(sums[idx].sum() / counts[idx].sum())
+
+
 def run(name: str = "default") -> dict:
-    """The eval contract: metrics of `name` and of the three baselines on target A test (and target B)."""
+    """The eval contract: metrics of `name` and of the baselines on target A test (and target B), and the claims."""
     start = time.time()
     torch.set_num_threads(2)
     trunk = Trunk()
@@ -50,36 +88,42 @@ def run(name: str = "default") -> dict:
     real = real_samples()  # target B: the vtest.avi tracklet crops shipped in the tab's gallery
     real_maps = trunk_maps(trunk, real["crops"]) if real is not None else None
 
-    per_query = {}
-
-    def score(encode, key: str) -> dict:
+    def score(encode) -> tuple[dict, dict, dict | None]:
         m = retrieval_metrics(_features(encode, test["maps"]), ids, cams, per_query=True)
-        per_query[key] = m
-        out = {k: m[k] for k in KEYS}
+        out = {k: m[k] for k in KEYS} | {"real_rank1": None, "real_mAP": None}
+        real_query = None
         if real_maps is not None:
-            out.update(real_metrics(_features(encode, real_maps), real))
-        else:
-            out.update(real_rank1=None, real_mAP=None)
-        return out, m["cmc"]
+            r = real_metrics(_features(encode, real_maps), real, per_query=True)
+            real_query = r.pop("per_query")
+            out.update(r)
+        return out, m, real_query
 
-    imagenet = ImageNetHead().eval()
-    baselines, cmc = {}, {}
-    baselines["imagenet_features"], cmc["imagenet_features"] = score(imagenet, "imagenet_features")
-    for baseline in ("source_only", "target_oracle"):
-        if has_card("reid", baseline):
-            baselines[baseline], cmc[baseline] = score(load_encoder(baseline).embed, baseline)
-    model, card = load_encoder(name), read_card("reid", name)
-    metrics, cmc["model"] = score(model.embed, "model")
+    baselines, cmc, runs = {}, {}, {}
+    baselines["imagenet_features"], m, _ = score(ImageNetHead().eval())
+    cmc["imagenet_features"] = m["cmc"]
+    for side, names in SEED_NAMES.items():
+        names = (name,) if side == "model" and name != "default" else names
+        runs[side] = scored = [score(load_encoder(n).embed) for n in names if has_card("reid", n)]
+        if scored:
+            key = "model" if side == "model" else side
+            cmc[key] = scored[0][1]["cmc"]
+            if side != "model":
+                baselines[side] = scored[0][0]
+    if has_card("reid", "target_oracle"):
+        baselines["target_oracle"], m, _ = score(load_encoder("target_oracle").embed)
+        cmc["target_oracle"] = m["cmc"]
+    metrics = runs["model"][0][0]
     metrics["ood_auroc"] = ood_auroc("reid")  # held-out generated crops against real photos (vtl_models/domain.py)
     claims = {}
-    if "source_only" in per_query:  # ARN's claim: adaptation beats the same network trained on the source alone
-        ours, theirs = per_query["model"], per_query["source_only"]
-        claims = {
-            "rank1_minus_source_only": paired_bootstrap(ours["hits"], theirs["hits"]),
-            "mAP_minus_source_only": paired_bootstrap(ours["aps"], theirs["aps"]),
-            "training_seeds": 1,
-            "interval": "95% percentile bootstrap over the test queries (one training seed: seed variance not in it)",
-        }
+    for claim_name, side in CLAIMS.items():
+        if runs[side]:
+            claims[claim_name] = claim([r[1] for r in runs["model"]], [r[1] for r in runs[side]])
+            if real_maps is not None:
+                claims[claim_name + "_real"] = claim([r[2] for r in runs["model"]], [r[2] for r in runs[side]])
+    for side in ("model", "source_only", "mmd_only"):
+        if len(runs[side]) > 1:
+            baselines[f"{side}_seeds" if side != "model" else "arn_seeds"] = [r[0] for r in runs[side]]
+    card = read_card("reid", name)
     return {
         "task": "reid",
         "model": f"reid/{name} ({card.raw.get('method', 'arn')})",

@@ -25,9 +25,10 @@ def evaluate_ranking(
     """rank1/5/10, mAP and the CMC curve (up to `max_rank`) over queries that have a match in another camera.
 
     Gallery items of the query's identity seen by the query's own camera are left out (Market-1501 protocol);
-    a query with no remaining true match is skipped. `per_query` adds each query's rank-1 hit and AP ("hits", "aps").
+    a query with no remaining true match is skipped. `per_query` adds each counted query's rank-1 hit, AP and
+    identity ("hits", "aps", "ids").
     """
-    cmc, aps = [], []
+    cmc, aps, counted = [], [], []
     for i in range(len(distance)):
         keep = ~((gallery_ids == query_ids[i]) & (gallery_cams == query_cams[i]))
         truth = gallery_ids[keep] == query_ids[i]
@@ -39,6 +40,7 @@ def evaluate_ranking(
         first = int(np.argmax(hits))
         cmc.append(np.arange(max_rank) >= first)
         aps.append(average_precision_score(truth, -d))
+        counted.append(query_ids[i])
     hits = np.asarray(cmc)[:, 0].astype(float)
     cmc = np.mean(cmc, axis=0)
     return {
@@ -48,7 +50,7 @@ def evaluate_ranking(
         "mAP": round(float(np.mean(aps)), 4),
         "cmc": [round(float(v), 4) for v in cmc],
         "n_queries": len(aps),
-        **({"hits": hits, "aps": np.asarray(aps)} if per_query else {}),
+        **({"hits": hits, "aps": np.asarray(aps), "ids": np.asarray(counted)} if per_query else {}),
     }
 
 

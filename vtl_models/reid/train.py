@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--mmd-space", choices=("raw", "unit"), default="raw", help="MMD on raw or L2-normalised e_c")
     parser.add_argument(
-        "--target-bn", type=int, default=1, help="arn, mmd_only: shared-encoder batch-norm statistics re-estimated on target"
+        "--target-bn", type=int, default=1, help="arn, mmd_only: shared batch norms re-estimated on target"
     )
     parser.add_argument("--no-save", action="store_true", help="measure only")
     args = parser.parse_args(argv)

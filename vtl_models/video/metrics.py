@@ -83,10 +83,19 @@ def score(truth: np.ndarray, samples: np.ndarray, anchor_steps, with_ssim: bool 
     return out
 
 
-def mean_scores(truths: np.ndarray, samples: np.ndarray, anchor_steps, with_ssim: bool = True) -> dict[str, float]:
-    """`score` averaged over videos: truths (N, T, H, W, 3), samples (N, S, T, H, W, 3)."""
-    rows = [score(t, s, anchor_steps, with_ssim) for t, s in zip(truths, samples, strict=True)]
+def video_scores(truths: np.ndarray, samples: np.ndarray, anchor_steps, with_ssim: bool = True) -> list[dict]:
+    """`score` of each video: truths (N, T, H, W, 3), samples (N, S, T, H, W, 3)."""
+    return [score(t, s, anchor_steps, with_ssim) for t, s in zip(truths, samples, strict=True)]
+
+
+def average(rows: list[dict]) -> dict[str, float]:
+    """Per-video scores averaged over the videos."""
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+def mean_scores(truths: np.ndarray, samples: np.ndarray, anchor_steps, with_ssim: bool = True) -> dict[str, float]:
+    """`score` averaged over videos."""
+    return average(video_scores(truths, samples, anchor_steps, with_ssim))
 
 
 # ---------------------------------------------------------------- baselines (one deterministic sample each)
