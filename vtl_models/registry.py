@@ -120,7 +120,8 @@ TABS: tuple[Tab, ...] = (
             Bar("ZSL_mAP", ">=", baseline="embedding_only", margin=0.05),
             Bar("GZSL_mAP", ">=", baseline="embedding_only"),
             Bar("ML_mAP", ">=", 0.80),
-            Bar("real_photo_mAP", ">=", 0.80),
+            # no bar on real_photo_mAP: photo mode has no learned weights and was tuned on the photos that measure
+            # it, so no model, however bad, could fail such a bar
         ),
     ),
     Tab(
