@@ -80,13 +80,15 @@ class Features:
 
     @torch.inference_mode()
     def __call__(self, images: list[np.ndarray] | np.ndarray, batch: int = 32) -> np.ndarray:
-        from vtl_models.images import resize
+        from vtl_models.backbones import INPUT
+        from vtl_models.images import resize, to_tensor
 
         square = [resize(np.ascontiguousarray(im), self.size) for im in images]
+        trunk_input = {**INPUT, "size": self.size}
         out = []
         for start in range(0, len(square), batch):
-            x = torch.tensor(np.stack(square[start : start + batch]), device=self.device)
-            out.append(self.pool(self.backbone(x, self.size)[1]))
+            x = to_tensor(np.stack(square[start : start + batch]), trunk_input, self.device)
+            out.append(self.pool(self.backbone(x)[1]))
         return np.concatenate(out)
 
 

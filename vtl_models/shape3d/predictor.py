@@ -120,10 +120,11 @@ def load_model(name: str = "default", device: torch.device | str = "cpu") -> tup
 class Shape3DPredictor:
     """The trained model with pre- and post-processing; thread-safe for inference."""
 
-    def __init__(self, device: torch.device | str = "cpu", name: str = "default"):
+    def __init__(self, device: torch.device, name: str = "default"):
         self.device = torch.device(device)
         self.model, self.card = load_model(name, self.device)
         self.size = self.model.config.image_size
+        self.input = self.card.raw["input"]  # size and normalisation the model was trained with
         self.threshold = float(self.card.raw["threshold"])  # fitted on validation views
         self.domain = DomainScorer("shape3d", self.device)
 
@@ -140,7 +141,7 @@ class Shape3DPredictor:
         rgb = to_rgb(image)
         crop, removed = frame_object(rgb, remove_background)
         small = resize(crop, self.size)
-        out = self.model(to_tensor(small, self.card.raw["input"], self.device))
+        out = self.model(to_tensor(small, self.input, self.device))
         voxels = to_numpy(torch.sigmoid(out["voxel_logits"])[0])
         probs = to_numpy(torch.softmax(out["azimuth_logits"][0], 0))
         width = 360.0 / len(probs)
@@ -173,6 +174,6 @@ def silhouette_overlay(image: np.ndarray, mask: np.ndarray, size: int = 192) -> 
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def load_predictor(device: torch.device | str = "cpu") -> Shape3DPredictor:
-    """Entry point used by demos.common.get_predictor."""
-    return Shape3DPredictor(device)
+def load_predictor(device: torch.device, name: str = "default") -> Shape3DPredictor:
+    """Build the predictor from weights/shape3d/<name> (sha256-checked) on `device`."""
+    return Shape3DPredictor(device, name)
