@@ -55,12 +55,10 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
     libc.mallopt(-8, arenas)  # M_ARENA_MAX
 
 
-def _configure_environment(weights_repo: str | None, device: str | None = None) -> None:
+def _configure_environment(weights_repo: str | None) -> None:
     # Must run before gradio is imported (it imports huggingface_hub, which reads these once).
     _limit_malloc_arenas()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    if device:
-        os.environ["VTL_DEVICE"] = device
     if weights_repo:
         os.environ["VTL_WEIGHTS_REPO"] = weights_repo
     else:  # no Hub repo: nothing may wait on the network
@@ -85,10 +83,15 @@ def tab_demo(entry: Tab):
     )
 
 
-def build_app():
-    """Assemble the header and the six tabs into one gr.Blocks app."""
+def build_app(device: str = "auto"):
+    """Assemble the header and the six tabs into one gr.Blocks app whose predictors run on `device` ("auto", "cpu",
+    "cuda"; made a torch.device when the first predictor is built)."""
     _configure_environment(os.environ.get("VTL_WEIGHTS_REPO"))
     import gradio as gr
+
+    from demos.common import use_device
+
+    use_device(device)
 
     # Each tab's Blocks is built outside the app's context and then rendered into its tab (built inside, it would
     # render twice).
@@ -120,8 +123,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    _configure_environment(args.weights_repo, args.device)
-    app = build_app()
+    _configure_environment(args.weights_repo)
+    app = build_app(args.device)
     globals()["demo"] = app  # a Space's reloader (SYSTEM=spaces) looks for a module-level `demo` in app.py
     app.launch(
         server_name=args.host,

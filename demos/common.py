@@ -29,6 +29,7 @@ log = logging.getLogger("vtl.demos")
 
 _predictors: dict[str, object] = {}
 _lock = threading.Lock()
+_device_name = "auto"  # app.py's --device, set by use_device
 OUTPUTS = Path(tempfile.gettempdir()) / "vtl-outputs"
 
 
@@ -74,6 +75,20 @@ def png_file(image: np.ndarray, name: str = "image") -> str:
     return output_file(f"{name}.png", key, lambda path: Image.fromarray(image).save(path, compress_level=1))
 
 
+def use_device(name: str) -> None:
+    """Build the predictors on `name` ("auto", "cpu" or "cuda": app.py's --device)."""
+    global _device_name
+    _device_name = name
+    predictor_device.cache_clear()
+
+
+@functools.cache
+def predictor_device():
+    """The torch.device every predictor is built on, resolved once by pick_device when the first one is built (so
+    building the page does not import torch)."""
+    return pick_device(_device_name)
+
+
 def get_predictor(task: str):
     """The task's predictor, built on first use and cached (one per process)."""
     if task not in _predictors:
@@ -81,7 +96,7 @@ def get_predictor(task: str):
             if task not in _predictors:
                 module = importlib.import_module(f"vtl_models.{task}.predictor")
                 gc.freeze()  # the collector skips what stays loaded for good (see app.warm_up)
-                _predictors[task] = module.load_predictor(pick_device())
+                _predictors[task] = module.load_predictor(predictor_device())
                 gc.freeze()
     return _predictors[task]
 

@@ -117,6 +117,9 @@ def test_a_public_link_only_when_asked(monkeypatch):
     launched = {}
 
     class Stub:
+        def __init__(self, device: str):
+            pass
+
         def launch(self, **kwargs):
             launched.update(kwargs)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vtl_models.common import to_numpy
+from vtl_models.common import normalised_device, to_numpy
 from vtl_models.hub import has_card, load_weights, save_weights
 
 log = logging.getLogger("vtl.domain")
@@ -93,16 +93,16 @@ class Features:
 
 
 @cache
-def _trunk(device: str):
+def _trunk(device: torch.device):
     from vtl_models.multilabel.data import Backbone
 
     return Backbone().to(device)
 
 
-@cache
-def shared_features(device: str = "cpu", size: int = SIZE) -> Features:
-    """One frozen trunk per device (at any input size) for the domain checks of every tab that has no trunk of its
-    own to lend."""
+def shared_features(device: torch.device | str = "cpu", size: int = SIZE) -> Features:
+    """Features on the one frozen trunk per device ("cuda" and "cuda:0" are one; at any input size) for the domain
+    checks of every tab that has no trunk of its own to lend."""
+    device = normalised_device(device)
     return Features(device, _trunk(device), size)
 
 
@@ -151,9 +151,7 @@ class DomainScorer:
         self.check = DomainCheck.load(task)
         if self.check and features and features.size != self.check.size:
             raise ValueError(f"the {task} check's bank is at {self.check.size} px, these features at {features.size}")
-        self.features = (
-            (features or shared_features(str(torch.device(device)), self.check.size)) if self.check else None
-        )
+        self.features = (features or shared_features(device, self.check.size)) if self.check else None
 
     def __call__(self, image: np.ndarray) -> Verdict | None:
         return None if self.check is None else self.from_pooled(self.features([image]))
