@@ -95,7 +95,7 @@ def get_predictor(task: str):
         with _lock:
             if task not in _predictors:
                 module = importlib.import_module(f"vtl_models.{task}.predictor")
-                gc.freeze()  # the collector skips what stays loaded for good (see app.warm_up)
+                gc.freeze()  # the collector skips what stays loaded for good (see vtl_models.process.warm_up)
                 _predictors[task] = module.load_predictor(predictor_device())
                 gc.freeze()
     return _predictors[task]
@@ -173,14 +173,6 @@ def example_images(directory: Path) -> list[str]:
     """A tab's example images (the README's samples grid excluded), for a gr.Examples of the image input alone."""
     files = sorted(p for p in directory.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     return [str(p) for p in files if not p.name.startswith("samples_grid")]
-
-
-def api_example(task: str) -> tuple[str, list]:
-    """The tab's main endpoint and its registry example's arguments, files wrapped for gradio_client."""
-    from gradio_client import handle_file
-
-    entry = tab(task)
-    return f"/{entry.api_name}", [handle_file(str(a)) if isinstance(a, Path) else a for a in entry.example_args()]
 
 
 def placeholder_demo(task: str) -> gr.Blocks:

@@ -109,21 +109,18 @@ class ReidPredictor:
         return detect_people(frame)[:MAX_PEOPLE]
 
     @torch.inference_mode()
-    def predict(
-        self, image, person: int = 1, top_k: int = 10, exclude_camera: int | None = None, mode: str = "auto"
-    ) -> SearchResult:
+    def predict(self, image, person: int = 1, top_k: int = 10, exclude_camera: int | None = None) -> SearchResult:
         """Search the gallery for the person in `image`.
 
         Args:
-            image: a person crop or a whole camera frame (anything `to_rgb` reads).
+            image: a person crop (tall and small: `is_person_crop`) or a whole camera frame (anything `to_rgb` reads).
             person: in a frame, which detected person (1-based, most confident first) is the query.
             top_k: how many matches to return (at most MAX_TOP_K).
             exclude_camera: a gallery camera index to leave out (the query's own camera).
-            mode: "auto" (tall small images are crops, others frames), "crop" or "frame".
         """
         rgb = fit_longest_side(to_rgb(image), 1280)
         result = SearchResult(query=rgb)
-        if mode == "frame" or (mode == "auto" and not is_person_crop(rgb)):
+        if not is_person_crop(rgb):
             from vtl_models.reid.real import crop
 
             result.boxes = self.detect(rgb)

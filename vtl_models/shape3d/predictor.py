@@ -14,7 +14,7 @@ from vtl_models.common import InvalidInput, to_numpy
 from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
-from vtl_models.images import resize, to_rgb, to_tensor
+from vtl_models.images import center_square, resize, to_rgb, to_tensor
 from vtl_models.render import Camera
 from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig
 
@@ -30,7 +30,6 @@ class Shape3DResult:
     azimuth: float
     elevation: float
     azimuth_confidence: float
-    voxels: np.ndarray  # (32, 32, 32) probabilities [z, y, x]
     model_input: np.ndarray  # (64, 64, 3) uint8
     background_removed: bool
     watertight: bool
@@ -58,9 +57,7 @@ def frame_object(image: np.ndarray, remove_background: bool) -> tuple[np.ndarray
     mask = plain_background(image) if remove_background else None
     height, width = image.shape[:2]
     if mask is None or mask.sum() < 16:
-        side = min(height, width)  # no plain background: a centred square, as the user framed it
-        top, left = (height - side) // 2, (width - side) // 2
-        return image[top : top + side, left : left + side], False
+        return center_square(image), False  # no plain background: a centred square, as the user framed it
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     cy, cx = (rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2
     side = max(rows[-1] - rows[0], cols[-1] - cols[0]) / OBJECT_FILL
@@ -157,7 +154,6 @@ class Shape3DPredictor:
             azimuth=azimuth,
             elevation=elevation,
             azimuth_confidence=float(probs.max()),
-            voxels=voxels,
             model_input=small,
             background_removed=removed,
             watertight=bool(mesh.is_watertight),

@@ -39,7 +39,6 @@ class VideoCompletion:
 
     sequences: np.ndarray  # uint8 (S, T, H, W, 3) at the model's size; anchor steps hold the model's own output
     anchors: list[int]  # 0-based anchor steps
-    anchor_frames: np.ndarray  # uint8 (A, H, W, 3): the anchors as given to the model (cropped, resized)
     domain: Verdict | None = None  # how far the anchors lie from the training clips (their mean distance)
 
 
@@ -160,7 +159,7 @@ class VideoPredictor:
         video[0, steps] = anchors
         sequences = complete(self.model, video, steps, int(samples), int(seed) % 2**31, card_input=self.input)[0]
         order = np.argsort(steps)
-        return VideoCompletion(sequences, sorted(steps), anchors[order], self.domain.mean(checked(anchors[order])))
+        return VideoCompletion(sequences, sorted(steps), self.domain.mean(checked(anchors[order])))
 
 
 def build(card: ModelCard) -> SRcGAN:
