@@ -91,7 +91,7 @@ class ZeroShotPredictor:
     def scene_pass(self, image: np.ndarray) -> tuple[torch.Tensor, np.ndarray, float]:
         """One trunk pass of the whole image at 224 px: pooled scene features (1, D), ImageNet probabilities
         (1, 1000) and the scene likeness."""
-        f16, f32, probs = self.photos.trunk(to_tensor(image, self.input, self.device))  # a 128 px scene: upsampled
+        f16, f32, probs = self.photos.trunk(to_tensor(image, self.input, self.device))  # any shape: the 224 px square
         feats = pool_maps(f16, f32)
         return feats, probs, float(scene_likeness(self.model, feats, self.card)[0])
 
