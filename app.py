@@ -8,12 +8,11 @@ No model is built at import: each tab builds its predictor on its first request 
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
 import importlib
 import os
 import threading
 
+from vtl_models import process
 from vtl_models.registry import TABS, Tab
 
 HEADER = """# Visual Transfer Lab
@@ -32,35 +31,14 @@ def health() -> str:
 
 
 def warm_up() -> None:
-    """Import the trained tabs' model code (torch, timm, scikit-image: ~9 s on 2 cores) once the page is served.
-
-    No model is built here: a tab still loads its weights on its first request, which then takes well under a second
-    instead of waiting for these imports. Then the heap is frozen: the cyclic garbage collector stops re-scanning the
-    millions of objects the imports made (a full collection, e.g. while the zero-shot tab parses WordNet, walked all of
-    them: its first request took 1.4 s, 0.7 s with the heap frozen)."""
-    for entry in TABS:
-        if is_full(entry):
-            importlib.import_module(f"vtl_models.{entry.task}.predictor")
-    gc.freeze()
+    """Import the trained tabs' predictor code in the background once the page is served (vtl_models.process)."""
+    process.warm_up([f"vtl_models.{entry.task}.predictor" for entry in TABS if is_full(entry)])
 
 
-def _limit_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's malloc arenas. It gives each thread that contends for memory an arena of its own, and gradio's
-    worker threads then keep what the models freed: 500 mixed requests from 4 users left 1755 MB resident, 1492 MB
-    with the cap, at the same speed (benchmarks/serve.py's soak)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc (macOS, musl): nothing to cap
-        return
-    libc.mallopt(-8, arenas)  # M_ARENA_MAX
-
-
-def _configure_environment(weights_repo: str | None, device: str | None = None) -> None:
+def _configure_environment(weights_repo: str | None) -> None:
     # Must run before gradio is imported (it imports huggingface_hub, which reads these once).
-    _limit_malloc_arenas()
+    process.limit_malloc_arenas()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    if device:
-        os.environ["VTL_DEVICE"] = device
     if weights_repo:
         os.environ["VTL_WEIGHTS_REPO"] = weights_repo
     else:  # no Hub repo: nothing may wait on the network
@@ -85,11 +63,15 @@ def tab_demo(entry: Tab):
     )
 
 
-def build_app():
-    """Assemble the header and the six tabs into one gr.Blocks app."""
+def build_app(device: str = "auto"):
+    """Assemble the header and the six tabs into one gr.Blocks app whose predictors run on `device` ("auto", "cpu",
+    "cuda"; made a torch.device when the first predictor is built)."""
     _configure_environment(os.environ.get("VTL_WEIGHTS_REPO"))
     import gradio as gr
 
+    from demos.common import use_device
+
+    use_device(device)
     # Each tab's Blocks is built outside the app's context and then rendered into its tab (built inside, it would
     # render twice).
     tabs = {entry.task: tab_demo(entry) for entry in TABS}
@@ -120,8 +102,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    _configure_environment(args.weights_repo, args.device)
-    app = build_app()
+    _configure_environment(args.weights_repo)
+    app = build_app(args.device)
     globals()["demo"] = app  # a Space's reloader (SYSTEM=spaces) looks for a module-level `demo` in app.py
     app.launch(
         server_name=args.host,

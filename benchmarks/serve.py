@@ -25,7 +25,6 @@ from pathlib import Path
 from app import is_full
 from benchmarks.corpus import bad_files
 from benchmarks.server import ROOT, serve_in_subprocess
-from demos.common import api_example
 from vtl_models.registry import TABS, tab
 
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -83,6 +82,14 @@ def _timed(call) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started
+
+
+def api_example(task: str) -> tuple[str, list]:
+    """The tab's main endpoint and its registry example's arguments, files wrapped for gradio_client."""
+    from gradio_client import handle_file
+
+    entry = tab(task)
+    return f"/{entry.api_name}", [handle_file(str(a)) if isinstance(a, Path) else a for a in entry.example_args()]
 
 
 def endpoint_call(client, task: str):

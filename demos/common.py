@@ -29,6 +29,7 @@ log = logging.getLogger("vtl.demos")
 
 _predictors: dict[str, object] = {}
 _lock = threading.Lock()
+_device_name = "auto"  # app.py's --device, set by use_device
 OUTPUTS = Path(tempfile.gettempdir()) / "vtl-outputs"
 
 
@@ -74,14 +75,28 @@ def png_file(image: np.ndarray, name: str = "image") -> str:
     return output_file(f"{name}.png", key, lambda path: Image.fromarray(image).save(path, compress_level=1))
 
 
+def use_device(name: str) -> None:
+    """Build the predictors on `name` ("auto", "cpu" or "cuda": app.py's --device)."""
+    global _device_name
+    _device_name = name
+    predictor_device.cache_clear()
+
+
+@functools.cache
+def predictor_device():
+    """The torch.device every predictor is built on, resolved once by pick_device when the first one is built (so
+    building the page does not import torch)."""
+    return pick_device(_device_name)
+
+
 def get_predictor(task: str):
     """The task's predictor, built on first use and cached (one per process)."""
     if task not in _predictors:
         with _lock:
             if task not in _predictors:
                 module = importlib.import_module(f"vtl_models.{task}.predictor")
-                gc.freeze()  # the collector skips what stays loaded for good (see app.warm_up)
-                _predictors[task] = module.load_predictor(pick_device())
+                gc.freeze()  # the collector skips what stays loaded for good (see vtl_models.process.warm_up)
+                _predictors[task] = module.load_predictor(predictor_device())
                 gc.freeze()
     return _predictors[task]
 
@@ -158,14 +173,6 @@ def example_images(directory: Path) -> list[str]:
     """A tab's example images (the README's samples grid excluded), for a gr.Examples of the image input alone."""
     files = sorted(p for p in directory.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     return [str(p) for p in files if not p.name.startswith("samples_grid")]
-
-
-def api_example(task: str) -> tuple[str, list]:
-    """The tab's main endpoint and its registry example's arguments, files wrapped for gradio_client."""
-    from gradio_client import handle_file
-
-    entry = tab(task)
-    return f"/{entry.api_name}", [handle_file(str(a)) if isinstance(a, Path) else a for a in entry.example_args()]
 
 
 def placeholder_demo(task: str) -> gr.Blocks:

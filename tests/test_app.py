@@ -58,7 +58,7 @@ def test_every_trained_task_exposes_its_endpoint(client):
 
 def test_every_trained_tab_answers_its_own_example(client):
     """Each trained tab's registry example (the call benchmarks/serve.py times) goes through the whole served app."""
-    from demos.common import api_example
+    from benchmarks.serve import api_example
 
     for entry in TABS:
         if is_full(entry):
@@ -73,7 +73,7 @@ def test_unreadable_uploads_get_a_clear_message_and_the_server_survives(client, 
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
 
-    from demos.common import api_example
+    from benchmarks.serve import api_example
 
     bad = tmp_path / "photo.png"
     bad.write_bytes(b"%PDF-1.4 not an image")

@@ -1,4 +1,5 @@
-"""Every committed model card keeps the contract of DESIGN.md: complete, matching its file, small, evaluated."""
+"""Every committed model card keeps the contract of the README's "Weights": complete, matching its file, small,
+evaluated."""
 
 from __future__ import annotations
 

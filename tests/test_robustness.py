@@ -13,8 +13,7 @@ from gradio_client.exceptions import AppError
 
 from app import is_full
 from benchmarks.corpus import MUST_CONVERT, MUST_REFUSE, ODD_TEXTS, bad_files
-from benchmarks.serve import GENERIC
-from demos.common import api_example
+from benchmarks.serve import GENERIC, api_example
 from vtl_models.registry import TABS
 
 pytestmark = pytest.mark.slow
@@ -117,6 +116,9 @@ def test_a_public_link_only_when_asked(monkeypatch):
     launched = {}
 
     class Stub:
+        def __init__(self, device: str):
+            pass
+
         def launch(self, **kwargs):
             launched.update(kwargs)
 

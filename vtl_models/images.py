@@ -127,15 +127,27 @@ def _mean_std(card_input: dict, device) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def to_tensor(images: np.ndarray, card_input: dict, device: torch.device | str = "cpu") -> torch.Tensor:
-    """uint8 RGB (H, W, 3) or (N, H, W, 3) -> float (N, 3, H, W) on `device`, normalised as the card's "input"
-    says: (x / 255 - mean) / std per channel."""
+    """uint8 RGB (H, W, 3) or (N, H, W, 3) -> float (N, 3, H', W') on `device`, as the card's "input" says: the one
+    way every predictor turns pictures into what its model sees.
+
+    Args:
+        card_input: "mean" and "std" per channel: (x / 255 - mean) / std. If it has a "size" (int: square, or
+            [height, width]) that the pictures do not have, they are resized to it on the float pixels (bilinear;
+            antialiased unless "antialias" is false: how the model's training pictures were resized).
+    """
     import torch
 
     batch = np.asarray(images)
     batch = batch[None] if batch.ndim == 3 else batch
-    x = torch.from_numpy(np.array(batch, dtype=np.uint8, copy=True)).to(device).permute(0, 3, 1, 2).float()
+    x = torch.from_numpy(np.array(batch, dtype=np.uint8, copy=True)).to(device).permute(0, 3, 1, 2).float() / 255.0
+    size = card_input.get("size")
+    size = (size, size) if isinstance(size, int) else size
+    if size is not None and tuple(x.shape[-2:]) != tuple(size):
+        x = torch.nn.functional.interpolate(
+            x, size=tuple(size), mode="bilinear", antialias=card_input.get("antialias", True), align_corners=False
+        )
     mean, std = _mean_std(card_input, x.device)
-    return (x / 255.0 - mean) / std
+    return (x - mean) / std
 
 
 def to_image(tensor: torch.Tensor, card_input: dict) -> np.ndarray:

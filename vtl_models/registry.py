@@ -2,7 +2,8 @@
 
 app.py, the report, the tests and the benchmark read this list; a tab's "trained on" text comes from its card.
 A new tab is one entry here, a `demos/<task>.py` with `create_demo()` and a `vtl_models/<task>/predictor.py` with
-`load_predictor(device)`; app.py shows it in full once `weights/<task>/default.json` exists, else a placeholder.
+`load_predictor(device, name="default")`; app.py shows it in full once `weights/<task>/default.json` exists, else a
+placeholder.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from vtl_models.backbones import efficientnet_lite0_features, normalize
+from vtl_models.backbones import MEAN, STD, efficientnet_lite0_features
+from vtl_models.images import to_tensor
 from vtl_models.multilabel.render import render_scene
 from vtl_models.multilabel.scenes import SIZE
 
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 # Disjoint seed ranges: train, validation and test never share a scene.
 TRAIN_SEED, VAL_SEED, TEST_SEED = 0, 1_000_000, 2_000_000
 BACKBONE_INPUT = 224  # the ImageNet weights' native size; the 128 px scenes are upsampled to it
+# what the heads were trained on (the default card's "input" says the same): scenes upsampled without antialiasing
+INPUT = {"size": BACKBONE_INPUT, "mean": list(MEAN), "std": list(STD), "antialias": False}
 OUT_INDICES = (3, 4)  # stride 16 (112 ch, 14x14) and stride 32 (320 ch, 7x7)
 GENERATOR_VERSION = 2  # bump when render.py changes: the feature cache is keyed on it
 CACHE_DIR = Path(__file__).resolve().parents[2] / "data" / "multilabel"
@@ -55,12 +58,9 @@ class Backbone(nn.Module):
             p.requires_grad_(False)
 
     @torch.inference_mode()
-    def forward(self, images: torch.Tensor, size: int = BACKBONE_INPUT) -> tuple[torch.Tensor, torch.Tensor]:
-        """images: uint8 (B, H, W, 3) -> f16 (B, 112, 14, 14), f32 (B, 320, 7, 7) at `size` (the maps scale with it)."""
-        x = images.permute(0, 3, 1, 2).float() / 255.0
-        if x.shape[-2:] != (size, size):
-            x = nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
-        f16, f32 = self.net(normalize(x))
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, 3, S, S) from `images.to_tensor` -> f16 (B, 112, S/16, S/16), f32 (B, 320, S/32, S/32)."""
+        f16, f32 = self.net(x)
         return f16, f32
 
 
@@ -70,7 +70,7 @@ def extract_features(backbone: Backbone, images: np.ndarray, batch: int = 64, pr
 
     f16s, f32s = [], []
     for i in tqdm(range(0, len(images), batch), desc="backbone", disable=not progress, leave=False):
-        f16, f32 = backbone(torch.from_numpy(images[i : i + batch]))
+        f16, f32 = backbone(to_tensor(images[i : i + batch], INPUT))
         f16s.append(f16.half())
         f32s.append(f32.half())
     return torch.cat(f16s), torch.cat(f32s)

@@ -10,8 +10,8 @@ import torch
 
 from vtl_models.domain import DomainScorer, Features, Verdict
 from vtl_models.hub import ModelCard, load_model
-from vtl_models.images import fit_longest_side, resize, to_rgb
-from vtl_models.multilabel.data import BACKBONE_INPUT, Backbone
+from vtl_models.images import fit_longest_side, resize, to_rgb, to_tensor
+from vtl_models.multilabel.data import Backbone
 from vtl_models.multilabel.decode import beam_search
 from vtl_models.multilabel.model import CNNBCE, MultilabelConfig, OrderFreeRNN
 from vtl_models.multilabel.scenes import SIZE
@@ -59,11 +59,12 @@ def overlay(base: np.ndarray, attention: np.ndarray) -> np.ndarray:
 class MultilabelPredictor:
     """Frozen EfficientNet-Lite0 + the trained Order-Free RNN head."""
 
-    def __init__(self, device: torch.device | str = "cpu"):
+    def __init__(self, device: torch.device, name: str = "default"):
         self.device = torch.device(device)
         self.backbone = Backbone().to(self.device)
-        self.domain = DomainScorer("multilabel", self.device, Features(self.device, self.backbone, BACKBONE_INPUT))
-        self.model, self.card = load_head("default", self.device)
+        self.model, self.card = load_head(name, self.device)
+        self.input = self.card.raw["input"]  # size and normalisation of the trunk's pass the head was trained on
+        self.domain = DomainScorer("multilabel", self.device, Features(self.device, self.backbone, self.input["size"]))
         self.default_beam = int(self.card.raw["decoding"]["beam"])  # chosen on validation scenes at training time
 
     @torch.inference_mode()
@@ -74,7 +75,7 @@ class MultilabelPredictor:
         beam = int(np.clip(self.default_beam if beam is None else beam, 1, MAX_BEAM))
         # The model saw SIZE x SIZE scenes; photos of any shape are squeezed to that square, as the scenes were drawn.
         scene = resize(image, SIZE) if image.shape[:2] != (SIZE, SIZE) else image
-        f16, f32 = self.backbone(torch.tensor(scene, device=self.device)[None])  # a copy: uploads may be read-only
+        f16, f32 = self.backbone(to_tensor(scene, self.input, self.device))
         out = beam_search(self.model, f16, f32, beam=beam)
         side = f16.shape[-1]
         keep = [i for i, p in enumerate(out.probs[0]) if p >= threshold]
@@ -93,6 +94,6 @@ class MultilabelPredictor:
         return [overlay(base, att) for att in prediction.attention]
 
 
-def load_predictor(device: torch.device | str = "cpu") -> MultilabelPredictor:
-    """Entry point used by demos.common.get_predictor."""
-    return MultilabelPredictor(device)
+def load_predictor(device: torch.device, name: str = "default") -> MultilabelPredictor:
+    """Build the predictor from weights/multilabel/<name> (sha256-checked) on `device`."""
+    return MultilabelPredictor(device, name)

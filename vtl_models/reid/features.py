@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from vtl_models.backbones import MEAN, STD
+from vtl_models.images import to_tensor
 from vtl_models.reid.data import render_rows, split_index
 from vtl_models.reid.model import Trunk
 
@@ -18,19 +19,13 @@ CACHE_DIR = Path(__file__).resolve().parents[2] / "data" / "reid"
 GENERATOR_VERSION = {"source": 1, "target": 2}  # bump when data.py or pedestrian.py change a domain: caches use it
 SHOTS = {("source", "train"): 2}  # the others: one shot per identity and camera
 BATCH = 128
-
-
-def images_to_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 (N, H, W, 3) -> normalised float (N, 3, H, W) for the trunk."""
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
-    mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
-    return (x - mean) / std
+TRUNK_INPUT = {"mean": MEAN, "std": STD}  # the crops keep their size (the cards' "input" size)
 
 
 @torch.inference_mode()
 def trunk_maps(trunk: Trunk, images: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """uint8 crops (N, 128, 64, 3) -> trunk maps (N, 112, 8, 4) float32."""
-    out = [trunk(images_to_tensor(images[i : i + BATCH]).to(device)) for i in range(0, len(images), BATCH)]
+    out = [trunk(to_tensor(images[i : i + BATCH], TRUNK_INPUT, device)) for i in range(0, len(images), BATCH)]
     return torch.cat(out).float().cpu()
 
 

@@ -17,7 +17,7 @@ import torch
 from vtl_models.common import InvalidInput, to_numpy
 from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard, load_model, read_card
-from vtl_models.images import fit_longest_side, resize, to_rgb
+from vtl_models.images import fit_longest_side, resize, to_rgb, to_tensor
 from vtl_models.reid.data import HEIGHT, WIDTH
 from vtl_models.reid.gallery import EXAMPLES, load_gallery
 from vtl_models.reid.model import ARN, ARNConfig, SharedEmbedder, Trunk
@@ -70,11 +70,12 @@ class SearchResult:
 class ReidPredictor:
     """Frozen trunk + ARN shared encoder; gallery features held in memory."""
 
-    def __init__(self, device: torch.device | str = "cpu", name: str = "default"):
+    def __init__(self, device: torch.device, name: str = "default"):
         self.device = torch.device(device)
         self.trunk = Trunk().to(self.device)
         self.model = load_encoder(name, self.device)
-        self.sha256 = read_card("reid", name).sha256
+        card = read_card("reid", name)
+        self.sha256, self.input = card.sha256, card.raw["input"]  # input: crop size and the trunk's normalisation
         gallery = load_gallery()
         self.crops, self.identities, self.cameras = gallery["crops"], gallery["identity"], gallery["camera"]
         self.camera_names = gallery["camera_names"]
@@ -99,9 +100,7 @@ class ReidPredictor:
     @torch.inference_mode()
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """uint8 crops (N, 128, 64, 3) -> L2-normalised shared features (N, D)."""
-        x = torch.from_numpy(np.array(crops)).to(self.device)  # a copy: uploads may be read-only
-        x = x.permute(0, 3, 1, 2).float() / 255.0
-        return to_numpy(self.model.embed(self.trunk((x - 0.5) / 0.5)))
+        return to_numpy(self.model.embed(self.trunk(to_tensor(crops, self.input, self.device))))
 
     def detect(self, frame: np.ndarray) -> np.ndarray:
         """People in a frame, as x, y, w, h boxes (at most MAX_PEOPLE, most confident first)."""
@@ -110,21 +109,18 @@ class ReidPredictor:
         return detect_people(frame)[:MAX_PEOPLE]
 
     @torch.inference_mode()
-    def predict(
-        self, image, person: int = 1, top_k: int = 10, exclude_camera: int | None = None, mode: str = "auto"
-    ) -> SearchResult:
+    def predict(self, image, person: int = 1, top_k: int = 10, exclude_camera: int | None = None) -> SearchResult:
         """Search the gallery for the person in `image`.
 
         Args:
-            image: a person crop or a whole camera frame (anything `to_rgb` reads).
+            image: a person crop (tall and small: `is_person_crop`) or a whole camera frame (anything `to_rgb` reads).
             person: in a frame, which detected person (1-based, most confident first) is the query.
             top_k: how many matches to return (at most MAX_TOP_K).
             exclude_camera: a gallery camera index to leave out (the query's own camera).
-            mode: "auto" (tall small images are crops, others frames), "crop" or "frame".
         """
         rgb = fit_longest_side(to_rgb(image), 1280)
         result = SearchResult(query=rgb)
-        if mode == "frame" or (mode == "auto" and not is_person_crop(rgb)):
+        if not is_person_crop(rgb):
             from vtl_models.reid.real import crop
 
             result.boxes = self.detect(rgb)
@@ -161,6 +157,6 @@ class ReidPredictor:
         return result
 
 
-def load_predictor(device: torch.device | str = "cpu") -> ReidPredictor:
-    """Entry point used by demos.common.get_predictor."""
-    return ReidPredictor(device)
+def load_predictor(device: torch.device, name: str = "default") -> ReidPredictor:
+    """Build the predictor from weights/reid/<name> (sha256-checked) on `device`."""
+    return ReidPredictor(device, name)

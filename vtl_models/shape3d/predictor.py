@@ -14,7 +14,7 @@ from vtl_models.common import InvalidInput, to_numpy
 from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
-from vtl_models.images import resize, to_rgb, to_tensor
+from vtl_models.images import center_square, resize, to_rgb, to_tensor
 from vtl_models.render import Camera
 from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig
 
@@ -30,7 +30,6 @@ class Shape3DResult:
     azimuth: float
     elevation: float
     azimuth_confidence: float
-    voxels: np.ndarray  # (32, 32, 32) probabilities [z, y, x]
     model_input: np.ndarray  # (64, 64, 3) uint8
     background_removed: bool
     watertight: bool
@@ -58,9 +57,7 @@ def frame_object(image: np.ndarray, remove_background: bool) -> tuple[np.ndarray
     mask = plain_background(image) if remove_background else None
     height, width = image.shape[:2]
     if mask is None or mask.sum() < 16:
-        side = min(height, width)  # no plain background: a centred square, as the user framed it
-        top, left = (height - side) // 2, (width - side) // 2
-        return image[top : top + side, left : left + side], False
+        return center_square(image), False  # no plain background: a centred square, as the user framed it
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     cy, cx = (rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2
     side = max(rows[-1] - rows[0], cols[-1] - cols[0]) / OBJECT_FILL
@@ -120,10 +117,11 @@ def load_model(name: str = "default", device: torch.device | str = "cpu") -> tup
 class Shape3DPredictor:
     """The trained model with pre- and post-processing; thread-safe for inference."""
 
-    def __init__(self, device: torch.device | str = "cpu", name: str = "default"):
+    def __init__(self, device: torch.device, name: str = "default"):
         self.device = torch.device(device)
         self.model, self.card = load_model(name, self.device)
         self.size = self.model.config.image_size
+        self.input = self.card.raw["input"]  # size and normalisation the model was trained with
         self.threshold = float(self.card.raw["threshold"])  # fitted on validation views
         self.domain = DomainScorer("shape3d", self.device)
 
@@ -140,7 +138,7 @@ class Shape3DPredictor:
         rgb = to_rgb(image)
         crop, removed = frame_object(rgb, remove_background)
         small = resize(crop, self.size)
-        out = self.model(to_tensor(small, self.card.raw["input"], self.device))
+        out = self.model(to_tensor(small, self.input, self.device))
         voxels = to_numpy(torch.sigmoid(out["voxel_logits"])[0])
         probs = to_numpy(torch.softmax(out["azimuth_logits"][0], 0))
         width = 360.0 / len(probs)
@@ -156,7 +154,6 @@ class Shape3DPredictor:
             azimuth=azimuth,
             elevation=elevation,
             azimuth_confidence=float(probs.max()),
-            voxels=voxels,
             model_input=small,
             background_removed=removed,
             watertight=bool(mesh.is_watertight),
@@ -173,6 +170,6 @@ def silhouette_overlay(image: np.ndarray, mask: np.ndarray, size: int = 192) -> 
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def load_predictor(device: torch.device | str = "cpu") -> Shape3DPredictor:
-    """Entry point used by demos.common.get_predictor."""
-    return Shape3DPredictor(device)
+def load_predictor(device: torch.device, name: str = "default") -> Shape3DPredictor:
+    """Build the predictor from weights/shape3d/<name> (sha256-checked) on `device`."""
+    return Shape3DPredictor(device, name)

@@ -159,8 +159,8 @@ def load_model(name: str = "default", device: torch.device | str = "cpu") -> tup
     return load_from_card("smile", name, build, device)
 
 
-def load_predictor(device: torch.device | str = "cpu", name: str = "default") -> SmilePredictor:
-    """Build the predictor from weights/smile/<name> (sha256-checked)."""
+def load_predictor(device: torch.device, name: str = "default") -> SmilePredictor:
+    """Build the predictor from weights/smile/<name> (sha256-checked) on `device`."""
     return SmilePredictor(*load_model(name, device))
 
 

@@ -11,27 +11,29 @@ import numpy as np
 import torch
 from skimage.metrics import structural_similarity
 
-from vtl_models.images import to_image, to_tensor
+from vtl_models.images import SIGNED, to_image, to_tensor
 from vtl_models.video.data import anchor_mask
 
-NORMALISATION = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}  # the card's "input": pixels in [-1, 1]
+
+def to_input(videos: np.ndarray, device: torch.device | str = "cpu", card_input: dict | None = None) -> torch.Tensor:
+    """uint8 (B, T, H, W, 3) -> float (B, T, 3, H, W) on `device`, as a card's "input" says (None: SIGNED)."""
+    frames = to_tensor(videos.reshape(-1, *videos.shape[2:]), card_input or SIGNED, device)
+    return frames.unflatten(0, videos.shape[:2])
 
 
-def to_input(videos: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
-    """uint8 (B, T, H, W, 3) -> float (B, T, 3, H, W) in [-1, 1] on `device`."""
-    return to_tensor(videos.reshape(-1, *videos.shape[2:]), NORMALISATION, device).unflatten(0, videos.shape[:2])
-
-
-def to_uint8(videos: torch.Tensor) -> np.ndarray:
-    """float (..., 3, H, W) in [-1, 1] -> uint8 (..., H, W, 3)."""
-    return to_image(videos.flatten(0, -4), NORMALISATION).reshape(*videos.shape[:-3], *videos.shape[-2:], 3)
+def to_uint8(videos: torch.Tensor, card_input: dict | None = None) -> np.ndarray:
+    """float (..., 3, H, W) as a card's "input" says (None: SIGNED) -> uint8 (..., H, W, 3)."""
+    return to_image(videos.flatten(0, -4), card_input or SIGNED).reshape(*videos.shape[:-3], *videos.shape[-2:], 3)
 
 
 @torch.inference_mode()
-def complete(model, videos: np.ndarray, anchor_steps, samples: int, seed: int, batch: int = 64) -> np.ndarray:
+def complete(
+    model, videos: np.ndarray, anchor_steps, samples: int, seed: int, batch: int = 64, card_input: dict | None = None
+) -> np.ndarray:
     """Fill `videos` (B, T, H, W, 3) uint8 from their anchor steps, `samples` times each (codes drawn from `seed`).
 
-    Only the anchor frames of `videos` are read. Returns uint8 (B, samples, T, H, W, 3)."""
+    Only the anchor frames of `videos` are read; `card_input`: the model card's "input" (None: SIGNED, training's).
+    Returns uint8 (B, samples, T, H, W, 3)."""
     device = next(model.parameters()).device
     n, length = videos.shape[:2]
     mask_row = torch.from_numpy(anchor_mask(anchor_steps, length)).to(device)
@@ -39,9 +41,9 @@ def complete(model, videos: np.ndarray, anchor_steps, samples: int, seed: int, b
     codes = torch.randn(n, samples, model.cfg.code_dim, generator=generator).to(device)
     out = []
     for start in range(0, n, batch):
-        x = to_input(videos[start : start + batch], device)
+        x = to_input(videos[start : start + batch], device, card_input)
         mask = mask_row.expand(len(x), -1)
-        out.append(to_uint8(model(x, mask, codes[start : start + batch])["video"]))
+        out.append(to_uint8(model(x, mask, codes[start : start + batch])["video"], card_input))
     return np.concatenate(out)
 
 

@@ -39,7 +39,6 @@ class VideoCompletion:
 
     sequences: np.ndarray  # uint8 (S, T, H, W, 3) at the model's size; anchor steps hold the model's own output
     anchors: list[int]  # 0-based anchor steps
-    anchor_frames: np.ndarray  # uint8 (A, H, W, 3): the anchors as given to the model (cropped, resized)
     domain: Verdict | None = None  # how far the anchors lie from the training clips (their mean distance)
 
 
@@ -126,6 +125,7 @@ class VideoPredictor:
         self.model, self.card = model, card
         self.device = next(model.parameters()).device
         self.size = model.cfg.size
+        self.input = card.raw["input"]  # size and normalisation the model was trained with
         self.domain = DomainScorer("video", self.device)
 
     @torch.inference_mode()
@@ -157,9 +157,9 @@ class VideoPredictor:
         anchors = np.stack([prepare_frame(f, self.size) for f in frames])
         video = np.zeros((1, int(length), self.size, self.size, 3), np.uint8)
         video[0, steps] = anchors
-        sequences = complete(self.model, video, steps, int(samples), int(seed) % 2**31)[0]
+        sequences = complete(self.model, video, steps, int(samples), int(seed) % 2**31, card_input=self.input)[0]
         order = np.argsort(steps)
-        return VideoCompletion(sequences, sorted(steps), anchors[order], self.domain.mean(checked(anchors[order])))
+        return VideoCompletion(sequences, sorted(steps), self.domain.mean(checked(anchors[order])))
 
 
 def build(card: ModelCard) -> SRcGAN:
@@ -167,7 +167,6 @@ def build(card: ModelCard) -> SRcGAN:
     return SRcGAN(VideoConfig(**card.config))
 
 
-def load_predictor(device: torch.device | None = None, name: str = "default") -> VideoPredictor:
-    """Build the predictor from weights/video/<name> (sha256-checked)."""
-    model, card = load_from_card("video", name, build, device or torch.device("cpu"))
-    return VideoPredictor(model, card)
+def load_predictor(device: torch.device, name: str = "default") -> VideoPredictor:
+    """Build the predictor from weights/video/<name> (sha256-checked) on `device`."""
+    return VideoPredictor(*load_from_card("video", name, build, device))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vtl_models.multilabel.data import TEST_SEED, TRAIN_SEED, VAL_SEED, Backbone, cached_split, render_many
+from vtl_models.images import to_tensor
+from vtl_models.multilabel.data import INPUT, TEST_SEED, TRAIN_SEED, VAL_SEED, Backbone, cached_split, render_many
 from vtl_models.zeroshot.photos import PhotoGraph
 
 N_TRAIN, N_VAL, N_TEST = 6000, 500, 1000
@@ -36,7 +37,7 @@ def scene_features(
     """uint8 scenes (N, H, W, 3) -> pooled features (N, 864) and ImageNet probabilities (N, 1000)."""
     feats, probs = [], []
     for i in range(0, len(images), batch):
-        f16, f32 = backbone(torch.from_numpy(np.ascontiguousarray(images[i : i + batch])))
+        f16, f32 = backbone(to_tensor(images[i : i + batch], INPUT))
         feats.append(pool_maps(f16, f32))
         probs.append(torch.from_numpy(graph.head_probs(f32)))
     return torch.cat(feats), torch.cat(probs)

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from vtl_models.backbones import efficientnet_lite0, imagenet_lemmas, imagenet_wordnet_ids, to_tensor
+from vtl_models.backbones import INPUT, efficientnet_lite0, imagenet_lemmas, imagenet_wordnet_ids
 from vtl_models.common import to_numpy
+from vtl_models.images import to_tensor
 from vtl_models.zeroshot.stuff import DETECTORS, STUFF_SENSES, colour_scores, people_scores
 from vtl_models.zeroshot.wordnet import WordNet
 from vtl_models.zeroshot.wordvectors import load_word_vectors
@@ -67,9 +68,10 @@ class PhotoBeliefs:
 class PhotoGraph:
     """The ImageNet classifier and the WordNet edges from its 1,000 classes to any noun."""
 
-    def __init__(self, wordnet: WordNet, device: torch.device | str = "cpu"):
+    def __init__(self, wordnet: WordNet, device: torch.device | str = "cpu", card_input: dict | None = None):
         self.wordnet = wordnet
         self.device = torch.device(device)
+        self.input = INPUT if card_input is None else card_input  # how pictures become the classifier's input
         self.classifier = efficientnet_lite0().to(self.device).eval()
         self.classes = [wordnet.from_wnid(w) for w in imagenet_wordnet_ids()]
         self.class_ancestors = [wordnet.ancestors(c) for c in self.classes]
@@ -126,13 +128,15 @@ class PhotoGraph:
         return {up for p in parts for up in self.wordnet.ancestors(p)}
 
     def views(self, rgb: np.ndarray, crops: bool = True) -> list[torch.Tensor]:
-        """The whole image at 224 px, then 4 overlapping corner crops at CROP_SIZE."""
-        out = [to_tensor(rgb)]
+        """The whole image at the input size (224 px), then 4 overlapping corner crops at CROP_SIZE."""
+        out = [to_tensor(rgb, self.input, self.device)]
         if crops:
             h, w = rgb.shape[:2]
             side = int(CROP * min(h, w))
             corners = [(top, left) for top in (0, h - side) for left in (0, w - side)]
-            out.append(torch.cat([to_tensor(rgb[t : t + side, x : x + side], CROP_SIZE) for t, x in corners]))
+            crop_input = {**self.input, "size": CROP_SIZE}
+            corner_views = [to_tensor(rgb[t : t + side, x : x + side], crop_input, self.device) for t, x in corners]
+            out.append(torch.cat(corner_views))
         return out
 
     @torch.inference_mode()

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from vtl_models.backbones import to_tensor
 from vtl_models.common import InvalidInput, to_numpy
-from vtl_models.images import fit_longest_side, to_rgb
+from vtl_models.images import fit_longest_side, to_rgb, to_tensor
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import pool_maps
 from vtl_models.zeroshot.graph import RELATIONS, SEEN, normalise_rows, relation_matrices, scene_synsets
@@ -66,12 +65,13 @@ def parse_labels(text: str) -> list[str]:
 class ZeroShotPredictor:
     """Mode 1 (scenes): the trained ML-ZSL GGNN. Mode 2 (photos): ImageNet beliefs through WordNet (photos.py)."""
 
-    def __init__(self, device: torch.device | str = "cpu"):
+    def __init__(self, device: torch.device, name: str = "default"):
         self.device = torch.device(device)
         self.wordnet = load_wordnet()
-        self.model, self.words, self.card = load_scene_model("default", self.device)
+        self.model, self.words, self.card = load_scene_model(name, self.device)
+        self.input = self.card.raw["input"]  # size and normalisation of the trunk's pass, both modes
         self.vectors = load_word_vectors()
-        self.photos = PhotoGraph(self.wordnet, self.device)
+        self.photos = PhotoGraph(self.wordnet, self.device, self.input)
         self.scene_synsets = scene_synsets(self.wordnet)
         self.scene_threshold = float(self.card.raw["scene_likeness"]["threshold"])
 
@@ -91,7 +91,7 @@ class ZeroShotPredictor:
     def scene_pass(self, image: np.ndarray) -> tuple[torch.Tensor, np.ndarray, float]:
         """One trunk pass of the whole image at 224 px: pooled scene features (1, D), ImageNet probabilities
         (1, 1000) and the scene likeness."""
-        f16, f32, probs = self.photos.trunk(to_tensor(image))  # a 128 px scene is upsampled as in training
+        f16, f32, probs = self.photos.trunk(to_tensor(image, self.input, self.device))  # any shape: the 224 px square
         feats = pool_maps(f16, f32)
         return feats, probs, float(scene_likeness(self.model, feats, self.card)[0])
 
@@ -180,6 +180,6 @@ class ZeroShotPredictor:
         return out
 
 
-def load_predictor(device: torch.device | str = "cpu") -> ZeroShotPredictor:
-    """Entry point used by demos.common.get_predictor."""
-    return ZeroShotPredictor(device)
+def load_predictor(device: torch.device, name: str = "default") -> ZeroShotPredictor:
+    """Build the predictor from weights/zeroshot/<name> (sha256-checked) on `device`."""
+    return ZeroShotPredictor(device, name)
