@@ -20,7 +20,7 @@ from tqdm import tqdm
 from vtl_models import backbones
 from vtl_models.common import seed_everything
 from vtl_models.hub import save_weights
-from vtl_models.multilabel.data import BACKBONE_INPUT, TRAIN_SEED, VAL_SEED, Backbone, cached_split
+from vtl_models.multilabel.data import BACKBONE_INPUT, INPUT, TRAIN_SEED, VAL_SEED, Backbone, cached_split
 from vtl_models.multilabel.decode import beam_search
 from vtl_models.multilabel.metrics import multilabel_metrics
 from vtl_models.multilabel.model import CNNBCE, MultilabelConfig, OrderFreeRNN
@@ -146,6 +146,7 @@ def card(name: str, cfg: MultilabelConfig, args, seconds: float, steps: int, val
             "scene_size": SIZE,
             "backbone_input": BACKBONE_INPUT,
             "normalisation": "(x/255 - 0.5) / 0.5, RGB, bilinear resize to backbone_input",
+            **INPUT,
         },
         "labels": list(LABELS),
         "backbone": {"name": "EfficientNet-Lite0 (ImageNet-1k)", "state": "frozen", "licence": backbones.LICENCE},
