@@ -67,6 +67,27 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
     return (images - 0.5) / 0.5
 
 
+class Backbone(nn.Module):
+    """The frozen ImageNet EfficientNet-Lite0 trunk the tasks share: uint8 images -> (stride-16 map, stride-32 map)."""
+
+    OUT_INDICES = (3, 4)  # stride 16 (112 ch, 14x14) and stride 32 (320 ch, 7x7)
+
+    def __init__(self, pretrained: bool = True):
+        super().__init__()
+        self.net = efficientnet_lite0_features(pretrained=pretrained, out_indices=self.OUT_INDICES).eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+
+    @torch.inference_mode()
+    def forward(self, images: torch.Tensor, size: int = INPUT_SIZE) -> tuple[torch.Tensor, torch.Tensor]:
+        """images: uint8 (B, H, W, 3) -> f16 (B, 112, 14, 14), f32 (B, 320, 7, 7) at `size` (the maps scale with it)."""
+        x = images.permute(0, 3, 1, 2).float() / 255.0
+        if x.shape[-2:] != (size, size):
+            x = nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+        f16, f32 = self.net(normalize(x))
+        return f16, f32
+
+
 def to_tensor(image: np.ndarray, size: int | None = INPUT_SIZE) -> torch.Tensor:
     """uint8 RGB (H, W, 3) -> normalised (1, 3, size, size) float tensor."""
     tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
-from vtl_models.backbones import efficientnet_lite0_features, normalize
+from vtl_models.backbones import INPUT_SIZE, Backbone
 from vtl_models.multilabel.render import render_scene
 from vtl_models.multilabel.scenes import SIZE
 
@@ -19,8 +18,7 @@ log = logging.getLogger(__name__)
 
 # Disjoint seed ranges: train, validation and test never share a scene.
 TRAIN_SEED, VAL_SEED, TEST_SEED = 0, 1_000_000, 2_000_000
-BACKBONE_INPUT = 224  # the ImageNet weights' native size; the 128 px scenes are upsampled to it
-OUT_INDICES = (3, 4)  # stride 16 (112 ch, 14x14) and stride 32 (320 ch, 7x7)
+BACKBONE_INPUT = INPUT_SIZE  # the ImageNet weights' native size; the 128 px scenes are upsampled to it
 GENERATOR_VERSION = 2  # bump when render.py changes: the feature cache is keyed on it
 CACHE_DIR = Path(__file__).resolve().parents[2] / "data" / "multilabel"
 
@@ -43,25 +41,6 @@ def render_many(seeds: range, workers: int = 2, with_masks: bool = False):
         return images, labels
     masks = np.unpackbits(np.stack([o[2] for o in out]), axis=-1, count=SIZE).astype(bool)
     return images, labels, masks
-
-
-class Backbone(nn.Module):
-    """The frozen ImageNet EfficientNet-Lite0 trunk: uint8 images -> (stride-16 map, stride-32 map)."""
-
-    def __init__(self, pretrained: bool = True):
-        super().__init__()
-        self.net = efficientnet_lite0_features(pretrained=pretrained, out_indices=OUT_INDICES).eval()
-        for p in self.net.parameters():
-            p.requires_grad_(False)
-
-    @torch.inference_mode()
-    def forward(self, images: torch.Tensor, size: int = BACKBONE_INPUT) -> tuple[torch.Tensor, torch.Tensor]:
-        """images: uint8 (B, H, W, 3) -> f16 (B, 112, 14, 14), f32 (B, 320, 7, 7) at `size` (the maps scale with it)."""
-        x = images.permute(0, 3, 1, 2).float() / 255.0
-        if x.shape[-2:] != (size, size):
-            x = nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
-        f16, f32 = self.net(normalize(x))
-        return f16, f32
 
 
 def extract_features(backbone: Backbone, images: np.ndarray, batch: int = 64, progress: bool = True):
@@ -93,3 +72,9 @@ def cached_split(
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(split, path)
     return split
+
+
+def domain_images(split: str, n: int) -> np.ndarray:
+    """n procedural scenes of `split`: what the out-of-domain check is fitted on."""
+    first = {"train": TRAIN_SEED, "val": VAL_SEED, "test": TEST_SEED}[split]
+    return render_many(range(first, first + n))[0]

@@ -8,10 +8,11 @@ import cv2
 import numpy as np
 import torch
 
+from vtl_models.backbones import Backbone
 from vtl_models.domain import DomainScorer, Features, Verdict
 from vtl_models.hub import ModelCard, load_model
 from vtl_models.images import fit_longest_side, resize, to_rgb
-from vtl_models.multilabel.data import BACKBONE_INPUT, Backbone
+from vtl_models.multilabel.data import BACKBONE_INPUT
 from vtl_models.multilabel.decode import beam_search
 from vtl_models.multilabel.model import CNNBCE, MultilabelConfig, OrderFreeRNN
 from vtl_models.multilabel.scenes import SIZE

@@ -19,11 +19,10 @@ from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard, load_model, read_card
 from vtl_models.images import fit_longest_side, resize, to_rgb
 from vtl_models.reid.data import HEIGHT, WIDTH
-from vtl_models.reid.gallery import EXAMPLES, load_gallery
 from vtl_models.reid.model import ARN, ARNConfig, SharedEmbedder, Trunk
+from vtl_models.reid.shipped import SHIPPED_FEATURES, load_gallery
 
 CACHE = Path(__file__).resolve().parents[2] / "data" / "reid" / "gallery_features"  # for weights without shipped ones
-SHIPPED_FEATURES = EXAMPLES / "gallery_features.npz"
 MAX_TOP_K = 50
 MAX_PEOPLE = 12
 

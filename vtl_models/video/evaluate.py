@@ -16,7 +16,7 @@ import time
 import numpy as np
 import torch
 
-from vtl_models.domain import ood_auroc
+from vtl_models.domain_fit import ood_auroc
 from vtl_models.hub import has_card
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.video.data import TASKS, shape_batch, test_real_clips
