@@ -8,6 +8,8 @@ vtest.avi tracklet crops; gallery.npz: each crop's identity (-1 unknown), camera
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from PIL import Image
 
@@ -43,9 +45,11 @@ def build() -> None:
     # example queries: other shots (new pose, light, occlusion) of gallery people, one per camera; the first two
     # are people the shipped model finds (the predictor test's fixed case), the last two were drawn blind
     ids = list(SPLITS[("target", "gallery")])
+    queries = []  # the tab's example queries with their person and camera (1-based), which the tab shows
     for person, cam in EXAMPLE_QUERIES + [(ids[42], 2), (ids[101], 3)]:
         query = render_rows("target", np.array([[person, cam, 7]]), workers=1)[0]
         Image.fromarray(query).save(EXAMPLES / f"indoor_id{person}_camera{cam + 1}.png")
+        queries.append({"file": f"indoor_id{person}_camera{cam + 1}.png", "identity": int(person), "camera": cam + 1})
     if VIDEO.exists():
         import cv2
 
@@ -54,6 +58,9 @@ def build() -> None:
         ok, frame = capture.read()
         if ok:
             cv2.imwrite(str(EXAMPLES / "vtest_frame120.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+            queries.append({"file": "vtest_frame120.jpg", "identity": None, "camera": None})  # people unknown
+    queries.sort(key=lambda q: (q["identity"] is None, q["file"]))
+    (EXAMPLES / "queries.json").write_text(json.dumps(queries, indent=1) + "\n")
     print(f"gallery: {len(crops)} crops -> {EXAMPLES}")
     if has_card("reid"):  # ship the default weights' gallery features: the tab's first search needs no embedding
         from vtl_models.reid.predictor import ReidPredictor
