@@ -10,6 +10,7 @@ import numpy as np
 
 from demos.common import domain_note, get_predictor, guarded, png_file, quality_accordion, readable_image
 from vtl_models.hub import has_card, read_card
+from vtl_models.multilabel.limits import MAX_BEAM
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.registry import tab
 
@@ -51,7 +52,7 @@ def label_image(image, beam: float | None = None, threshold: float = 0.0):
     order = "**Emitted in this order:** " + (" → ".join(prediction.labels) if prediction.labels else "no label")
     order += domain_note(prediction.domain, "For labels of real photos, use the **Zero-shot labels** tab.")
     if not prediction.labels:
-        gr.Warning("None of the 18 labels was found (or all fell below the confidence threshold).")
+        gr.Warning(f"None of the {len(LABELS)} labels was found (or all fell below the confidence threshold).")
         return {}, None, order
     names = [f"{step}. {name}" for step, name in enumerate(prediction.labels, start=1)]
     captions = [f"{name} ({conf:.2f})" for name, conf in zip(names, prediction.confidences, strict=True)]
@@ -77,7 +78,7 @@ def create_demo() -> gr.Blocks:
                 with gr.Accordion("Decoding", open=False):
                     beam = gr.Slider(
                         1,
-                        8,
+                        MAX_BEAM,
                         value=_default_beam(),
                         step=1,
                         label="Beam width (1 = greedy; default chosen on validation)",

@@ -53,3 +53,44 @@ def test_an_example_querys_person_travels_as_a_value_not_in_its_file_name(tmp_pa
     assert search(str(renamed), 1, 10, identity, camera) == search(path, 1, 10, identity, camera)
     *_, untold = search(path, 1, 10)  # the file's name alone says nothing
     assert "identity is unknown" in untold
+
+
+def _sliders(demo) -> dict[str, tuple[float, float]]:
+    import gradio as gr
+
+    return {c.label: (c.minimum, c.maximum) for c in demo.blocks.values() if isinstance(c, gr.Slider)}
+
+
+def test_the_sliders_offer_what_the_predictors_accept():
+    import demos.multilabel
+    import demos.shape3d
+    import demos.video
+    from vtl_models.multilabel import predictor as multilabel
+    from vtl_models.shape3d import predictor as shape3d
+    from vtl_models.video import predictor as video
+
+    sliders = _sliders(demos.shape3d.create_demo())
+    assert sliders["Occupancy threshold"] == shape3d.THRESHOLD_RANGE
+    assert sliders["Smoothing (voxels)"] == shape3d.SMOOTHING_RANGE
+    sliders = _sliders(demos.video.create_demo())
+    assert sliders["Sequence length (custom mode)"][1] == video.MAX_LENGTH
+    assert sliders["Samples"][1] == video.MAX_SAMPLES
+    assert _sliders(demos.multilabel.create_demo())["Beam width (1 = greedy; default chosen on validation)"] == (
+        1,
+        multilabel.MAX_BEAM,
+    )
+
+
+@pytest.mark.skipif(not has_card("shape3d"), reason="no shape3d weights committed")
+def test_the_shape3d_predictor_refuses_just_outside_its_limits():
+    from demos.common import get_predictor
+    from vtl_models.shape3d.limits import SMOOTHING_RANGE, THRESHOLD_RANGE
+
+    predictor, image = get_predictor("shape3d"), str(EXAMPLES / "shape3d" / "01_chair.png")
+    predictor.predict(image, threshold=THRESHOLD_RANGE[0], smoothing=SMOOTHING_RANGE[1])  # the edges are inside
+    with pytest.raises(InvalidInput, match="threshold"):
+        predictor.predict(image, threshold=THRESHOLD_RANGE[0] - 0.01)
+    with pytest.raises(InvalidInput, match="threshold"):
+        predictor.predict(image, threshold=THRESHOLD_RANGE[1] + 0.01)
+    with pytest.raises(InvalidInput, match="smoothing"):
+        predictor.predict(image, smoothing=SMOOTHING_RANGE[1] + 0.01)

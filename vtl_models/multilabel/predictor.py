@@ -14,11 +14,11 @@ from vtl_models.hub import ModelCard, load_model
 from vtl_models.images import fit_longest_side, resize, to_rgb
 from vtl_models.multilabel.data import BACKBONE_INPUT
 from vtl_models.multilabel.decode import beam_search
+from vtl_models.multilabel.limits import MAX_BEAM
 from vtl_models.multilabel.model import CNNBCE, MultilabelConfig, OrderFreeRNN
 from vtl_models.multilabel.scenes import SIZE
 from vtl_models.multilabel.vocab import LABELS
 
-MAX_BEAM = 8
 MAX_SIDE = 1024  # the model looks at 128 px; a smaller copy keeps resizing cheap
 
 
