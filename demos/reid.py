@@ -18,7 +18,7 @@ from demos.common import (
 )
 from vtl_models.registry import tab
 from vtl_models.reid.limits import MAX_PEOPLE
-from vtl_models.reid.pictures import boxes_picture, cmc_picture, matches_picture
+from vtl_models.reid.picture import boxes_picture, cmc_picture, matches_picture
 
 TAB = tab("reid")
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "reid"

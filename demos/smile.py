@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
 from demos.common import (
     domain_note,
@@ -29,7 +28,7 @@ TAB = tab("smile")
 
 def _at_slider(result: dict) -> str:
     """The photo and the cartoon at the slider's smile, side by side: one output file (each costs a transfer)."""
-    return png_file(np.concatenate([result["photo"], result["cartoon"]], axis=1), "smile_at_slider")
+    return png_file(result["at_slider"], "smile_at_slider")
 
 
 def _transfer(image, strength: float, domain: str) -> dict:

@@ -127,6 +127,7 @@ class SmilePredictor:
             "grid": grid,
             "photo": faces[("photo", "slider")],
             "cartoon": faces[("cartoon", "slider")],
+            "at_slider": np.concatenate([faces[("photo", "slider")], faces[("cartoon", "slider")]], 1),  # side by side
             "input_crop": upscale(crop.image),
             "domain": DOMAINS[d],
             "smile_probability": smiling,
