@@ -37,6 +37,7 @@ MAX_OUTPUT_FOLDERS = int(os.environ.get("VTL_MAX_OUTPUTS", "2000"))  # ~ a day o
 PRUNE_EVERY = 50  # new files between two prunings: listing the folder on every write would cost more than it saves
 MIN_AGE_S = 600  # a file younger than this may still be on its way to a visitor: never pruned
 _written = itertools.count(1)
+_prune_lock = threading.Lock()
 
 
 def output_file(name: str, key: bytes, write: Callable[[Path], None]) -> str:
@@ -45,24 +46,43 @@ def output_file(name: str, key: bytes, write: Callable[[Path], None]) -> str:
     `write(path)` writes the file; it is given a temporary path with the same suffix and the result is renamed into
     place, so a visitor is never sent a half-written file (two visitors asking for the same output at once would
     otherwise race). Gradio copies the path into its own cache once. The folder is bounded: past
-    MAX_OUTPUT_FOLDERS, the oldest outputs are removed, so a Space running for weeks does not fill its disk."""
+    MAX_OUTPUT_FOLDERS, the oldest outputs are removed, so a Space running for weeks does not fill its disk. A file
+    asked for again has its folder's time renewed, so the pruning, which goes by that time, leaves it alone."""
     path = OUTPUTS / hashlib.sha256(key + name.encode()).hexdigest()[:40] / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{os.getpid()}-{threading.get_ident()}-{name}")
-        write(partial)
-        partial.replace(path)
-        if next(_written) % PRUNE_EVERY == 0:
-            prune_outputs()
+    if path.exists():
+        try:
+            with _prune_lock:  # a pruning in progress has listed the folders: touch it before or after, not during
+                os.utime(path.parent)  # in use again: the pruning keeps it for MIN_AGE_S more
+            return str(path)
+        except FileNotFoundError:  # pruned between the check and the touch: write it again
+            pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{os.getpid()}-{threading.get_ident()}-{name}")
+    write(partial)
+    partial.replace(path)
+    if next(_written) % PRUNE_EVERY == 0:
+        prune_outputs()
     return str(path)
 
 
+def _age(folder: Path) -> float | None:
+    """Seconds since the folder was last written or asked for; None if it has vanished."""
+    try:
+        return time.time() - folder.stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
 def prune_outputs(keep: int = MAX_OUTPUT_FOLDERS) -> int:
-    """Remove the oldest output folders beyond `keep` (none younger than MIN_AGE_S); return how many went."""
-    folders = sorted((p for p in OUTPUTS.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    old = [p for p in folders[: max(0, len(folders) - keep)] if time.time() - p.stat().st_mtime > MIN_AGE_S]
-    for folder in old:
-        shutil.rmtree(folder, ignore_errors=True)
+    """Remove the oldest output folders beyond `keep` (none younger than MIN_AGE_S); return how many went.
+
+    One pruning at a time (under a lock); a folder that vanishes meanwhile is skipped."""
+    with _prune_lock:
+        ages = {p: _age(p) for p in OUTPUTS.iterdir() if p.is_dir()}
+        folders = sorted((p for p, age in ages.items() if age is not None), key=ages.get, reverse=True)
+        old = [p for p in folders[: max(0, len(folders) - keep)] if ages[p] > MIN_AGE_S]
+        for folder in old:
+            shutil.rmtree(folder, ignore_errors=True)
     return len(old)
 
 

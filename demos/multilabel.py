@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import gradio as gr
-import numpy as np
 
 from demos.common import domain_note, get_predictor, guarded, png_file, quality_accordion, readable_image
 from vtl_models.hub import has_card, read_card
+from vtl_models.multilabel.limits import MAX_BEAM
+from vtl_models.multilabel.picture import attention_sheet
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.registry import tab
 
@@ -17,30 +17,11 @@ EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "multilabel"
 EXAMPLES = ("scene_lake.png", "scene_sunset_sea.png", "scene_snow.png", "scene_beach.png", "home.jpg", "building.jpg")
 TAB = tab("multilabel")
 MAX_PANELS = 8  # the decoder emits at most this many labels
-SHEET_COLUMNS = 4
-CAPTION = 30  # px of caption strip under each attention panel
 
 
 def _default_beam() -> int:
     # the predictor's default, read from the card (plain JSON: no model load while the UI is built)
     return int(read_card("multilabel").raw["decoding"]["beam"]) if has_card("multilabel") else 1
-
-
-def attention_sheet(overlays: list[np.ndarray], captions: list[str]) -> np.ndarray:
-    """The per-label attention overlays as one picture, each captioned underneath, up to SHEET_COLUMNS per row.
-
-    One picture instead of a gallery of one file per label: gradio_client fetches each output file with a new
-    connection (what that costs: p50_no_download_ms in benchmarks/serve.py)."""
-    side = overlays[0].shape[0]
-    panels = []
-    for picture, caption in zip(overlays, captions, strict=True):
-        strip = np.full((CAPTION, side, 3), 255, np.uint8)
-        cv2.putText(strip, caption, (6, CAPTION - 9), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
-        panels.append(np.concatenate([picture, strip], 0))
-    if len(panels) > SHEET_COLUMNS:  # blank panels complete the last row
-        panels += [np.full_like(panels[0], 255)] * (-len(panels) % SHEET_COLUMNS)
-    rows = [np.concatenate(panels[i : i + SHEET_COLUMNS], 1) for i in range(0, len(panels), SHEET_COLUMNS)]
-    return np.concatenate(rows, 0)
 
 
 @guarded
@@ -51,7 +32,7 @@ def label_image(image, beam: float | None = None, threshold: float = 0.0):
     order = "**Emitted in this order:** " + (" → ".join(prediction.labels) if prediction.labels else "no label")
     order += domain_note(prediction.domain, "For labels of real photos, use the **Zero-shot labels** tab.")
     if not prediction.labels:
-        gr.Warning("None of the 18 labels was found (or all fell below the confidence threshold).")
+        gr.Warning(f"None of the {len(LABELS)} labels was found (or all fell below the confidence threshold).")
         return {}, None, order
     names = [f"{step}. {name}" for step, name in enumerate(prediction.labels, start=1)]
     captions = [f"{name} ({conf:.2f})" for name, conf in zip(names, prediction.confidences, strict=True)]
@@ -77,7 +58,7 @@ def create_demo() -> gr.Blocks:
                 with gr.Accordion("Decoding", open=False):
                     beam = gr.Slider(
                         1,
-                        8,
+                        MAX_BEAM,
                         value=_default_beam(),
                         step=1,
                         label="Beam width (1 = greedy; default chosen on validation)",

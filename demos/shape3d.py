@@ -26,6 +26,7 @@ from demos.common import (
 )
 from vtl_models.hub import has_card, read_card
 from vtl_models.registry import tab
+from vtl_models.shape3d.limits import SMOOTHING_RANGE, THRESHOLD_RANGE
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "shape3d"
 TAB = tab("shape3d")
@@ -74,8 +75,10 @@ def create_demo() -> gr.Blocks:
                 )
                 remove_background = gr.Checkbox(value=True, label="Remove a plain background and centre the object")
                 with gr.Accordion("Mesh settings", open=False):
-                    threshold = gr.Slider(0.1, 0.9, value=_default_threshold(), step=0.05, label="Occupancy threshold")
-                    smoothing = gr.Slider(0.0, 2.0, value=0.5, step=0.25, label="Smoothing (voxels)")
+                    threshold = gr.Slider(
+                        *THRESHOLD_RANGE, value=_default_threshold(), step=0.05, label="Occupancy threshold"
+                    )
+                    smoothing = gr.Slider(*SMOOTHING_RANGE, value=0.5, step=0.25, label="Smoothing (voxels)")
                 run = gr.Button("Reconstruct", variant="primary")
             with gr.Column():
                 viewer = gr.Model3D(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
 from demos.common import (
     domain_note,
@@ -20,6 +19,7 @@ from demos.common import (
     quality_accordion,
     readable_image,
 )
+from vtl_models.hub import read_card
 from vtl_models.registry import tab
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "smile"
@@ -28,7 +28,7 @@ TAB = tab("smile")
 
 def _at_slider(result: dict) -> str:
     """The photo and the cartoon at the slider's smile, side by side: one output file (each costs a transfer)."""
-    return png_file(np.concatenate([result["photo"], result["cartoon"]], axis=1), "smile_at_slider")
+    return png_file(result["at_slider"], "smile_at_slider")
 
 
 def _transfer(image, strength: float, domain: str) -> dict:
@@ -74,12 +74,13 @@ def sample_faces(seed: float):
 
 def create_demo() -> gr.Blocks:
     """The tab's full UI; the model is loaded on the first request."""
+    size = read_card("smile").raw["input"]["size"]  # plain JSON: no model load while the UI is built
     with gr.Blocks() as demo:
         gr.Markdown(
             "Give a face (upload, webcam, or an example of each domain). The app finds the face, encodes it into one "
             "representation, and renders it as a **photo** and as a **cartoon**, with the **smile** off and on. "
             "The default weights know only two procedural domains (shaded photo-like faces and flat cartoon faces, "
-            "32x32 pixels)."
+            f"{size}x{size} pixels)."
         )
         with gr.Row():
             with gr.Column():

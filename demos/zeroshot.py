@@ -32,8 +32,10 @@ def zero_shot(image, labels: str, mode: str = "auto"):
     predictor = get_predictor("zeroshot")
     prediction = predictor.predict(image, labels, mode=mode or "auto")
     picture = graph_picture(prediction.evidence, prediction.scores, prediction.mode)
+    card = predictor.card.raw
     how = (
-        "the ML-ZSL gated graph network over the 18 scene labels (13 seen in training, 5 never) and your labels"
+        f"the ML-ZSL gated graph network over the {len(card['labels'])} scene labels ({len(card['seen_labels'])} "
+        f"seen in training, {len(card['unseen_labels'])} never) and your labels"
         if prediction.mode == "scene"
         else "ImageNet beliefs (whole image + 4 crops), detectors, colour priors and word vectors, through WordNet"
     )

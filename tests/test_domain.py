@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vtl_models import domain
+from vtl_models import domain, domain_fit
 from vtl_models.hub import has_card
+from vtl_models.registry import TASKS
 
 
 def test_knn_distance_is_the_mean_cosine_distance_to_the_nearest():
@@ -30,11 +31,11 @@ def test_verdict_and_the_note_beside_a_result():
 def test_every_other_procedural_image_travels_as_a_jpeg():
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, (40, 24, 3), dtype=np.uint8) for _ in range(4)]
-    out = domain.travelled(images, seed=3)
+    out = domain_fit.travelled(images, seed=3)
     assert [im.shape for im in out] == [im.shape for im in images]
     assert out[0] is images[0] and out[2] is images[2]  # kept as generated
     assert all(np.abs(out[n].astype(int) - images[n]).mean() > 1 for n in (1, 3))  # noise does not survive a JPEG
-    np.testing.assert_array_equal(out[1], domain.travelled(images, seed=3)[1])
+    np.testing.assert_array_equal(out[1], domain_fit.travelled(images, seed=3)[1])
 
 
 def test_reid_sampler_splits_are_disjoint_and_deterministic(monkeypatch):
@@ -42,7 +43,7 @@ def test_reid_sampler_splits_are_disjoint_and_deterministic(monkeypatch):
 
     # rows instead of pictures: (network, identity, camera, shot) of each crop the sampler has rendered
     monkeypatch.setattr(data, "render_rows", lambda d, rows, workers=2: np.c_[np.full(len(rows), d == "target"), rows])
-    sample = domain.samplers()["reid"]
+    sample = domain_fit.sampler("reid")
     crops = {split: sample(split, 300) for split in ("train", "val", "test")}
     np.testing.assert_array_equal(crops["val"], sample("val", 300))
     assert crops["train"][:, 0].mean() == crops["val"][:, 0].mean() == 0.5  # both camera networks, half each
@@ -51,12 +52,12 @@ def test_reid_sampler_splits_are_disjoint_and_deterministic(monkeypatch):
         assert sum(map(len, people)) == len(set().union(*people))
 
 
-@pytest.mark.parametrize("task", [t for t in domain.samplers() if has_card(t, "domain")])
+@pytest.mark.parametrize("task", [t for t in TASKS if has_card(t, "domain")])
 def test_generated_test_images_are_inside_and_a_real_photo_is_outside(task):
     import skimage.data
 
     scorer = domain.DomainScorer(task)
-    generated = domain.samplers()[task]("test", 8)
+    generated = domain_fit.sampler(task)("test", 8)
     inside = [scorer(image).inside for image in generated]
     assert sum(inside) >= 7, inside  # the threshold is the 0.99 validation quantile
     for photo in (skimage.data.astronaut(), skimage.data.coffee()):

@@ -65,7 +65,8 @@ def test_bad_inputs(predictor, tmp_path):
 def test_tab_through_gradio_client(serve_blocks):
     from gradio_client import handle_file
 
-    from demos.multilabel import CAPTION, SHEET_COLUMNS, create_demo
+    from demos.multilabel import create_demo
+    from vtl_models.multilabel.picture import CAPTION, SHEET_COLUMNS
 
     client = serve_blocks(create_demo())
     label, sheet, order = client.predict(

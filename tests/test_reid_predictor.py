@@ -26,7 +26,7 @@ def test_gallery_is_the_shipped_one(predictor):
 
 
 def test_query_finds_its_own_identity_in_the_other_cameras(predictor):
-    from vtl_models.reid.gallery import EXAMPLES
+    from vtl_models.reid.shipped import EXAMPLES
 
     result = predictor.predict(str(EXAMPLES / EXAMPLE), top_k=5, exclude_camera=0)
     assert len(result.matches) == 5
@@ -37,7 +37,7 @@ def test_query_finds_its_own_identity_in_the_other_cameras(predictor):
 
 
 def test_full_frame_detects_people_and_searches_the_chosen_one(predictor):
-    from vtl_models.reid.gallery import EXAMPLES
+    from vtl_models.reid.shipped import EXAMPLES
 
     result = predictor.predict(str(EXAMPLES / "vtest_frame120.jpg"), person=1)
     assert len(result.boxes) >= 1 and result.person == 0
@@ -47,7 +47,7 @@ def test_full_frame_detects_people_and_searches_the_chosen_one(predictor):
 
 
 def test_the_query_gets_a_domain_verdict(predictor):
-    from vtl_models.reid.gallery import EXAMPLES
+    from vtl_models.reid.shipped import EXAMPLES
 
     generated = predictor.predict(str(EXAMPLES / "indoor_id776_camera2.png")).domain
     real = predictor.predict(str(EXAMPLES / "vtest_frame120.jpg"), person=1).domain

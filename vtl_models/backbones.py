@@ -65,6 +65,24 @@ def efficientnet_lite0_features(pretrained: bool = True, out_indices: tuple[int,
     return model
 
 
+class Backbone(nn.Module):
+    """The frozen ImageNet EfficientNet-Lite0 trunk the tasks share: (stride-16 map, stride-32 map) of a batch."""
+
+    OUT_INDICES = (3, 4)  # stride 16 (112 ch, 14x14 at 224 px) and stride 32 (320 ch, 7x7)
+
+    def __init__(self, pretrained: bool = True):
+        super().__init__()
+        self.net = efficientnet_lite0_features(pretrained=pretrained, out_indices=self.OUT_INDICES).eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+
+    @torch.inference_mode()
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, 3, S, S) from `images.to_tensor` -> f16 (B, 112, S/16, S/16), f32 (B, 320, S/32, S/32)."""
+        f16, f32 = self.net(x)
+        return f16, f32
+
+
 def to_tensor(image: np.ndarray, size: int = INPUT_SIZE) -> torch.Tensor:
     """uint8 RGB (H, W, 3) -> (1, 3, size, size) as the ImageNet weights expect (`images.to_tensor` with INPUT)."""
     return images.to_tensor(image, {**INPUT, "size": size})

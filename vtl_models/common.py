@@ -4,16 +4,34 @@ from __future__ import annotations
 
 import os
 import random
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     import torch
 
+T = TypeVar("T")
+
 
 class InvalidInput(ValueError):
     """A user input the models cannot use; its message tells the user what to do."""
+
+
+def per_thread(make: Callable[[], T]) -> Callable[[], T]:
+    """`make()`'s object for the calling thread, made on that thread's first call. For OpenCV detectors, whose
+    detectMultiScale is not thread-safe: concurrent requests each use their own, and no lock serialises them."""
+    local = threading.local()
+
+    def get() -> T:
+        if not hasattr(local, "value"):
+            local.value = make()
+        return local.value
+
+    get.__doc__ = make.__doc__
+    return get
 
 
 def on_zero_gpu() -> bool:

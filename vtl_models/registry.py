@@ -132,7 +132,7 @@ TABS: tuple[Tab, ...] = (
         "Pick a person seen by one camera; get the best matches from the other cameras.",
         "Li et al. (CVPRW 2018): ResNet-50 trunk, source Market-1501 / DukeMTMC-reID (labeled) adapted to the "
         "other (unlabeled), 256x128 crops.",
-        example=("reid/indoor_id806_camera1.png", 1, 10),
+        example=("reid/indoor_id806_camera1.png", 1, 10, 806, 1),
         bars=(
             Bar("rank1", ">=", baseline="source_only", margin=0.05),
             Bar("mAP", ">=", baseline="source_only", margin=0.05),

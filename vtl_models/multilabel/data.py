@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
-from vtl_models.backbones import MEAN, STD, efficientnet_lite0_features
+from vtl_models.backbones import INPUT_SIZE, MEAN, STD, Backbone
 from vtl_models.images import to_tensor
 from vtl_models.multilabel.render import render_scene
 from vtl_models.multilabel.scenes import SIZE
@@ -20,10 +19,9 @@ log = logging.getLogger(__name__)
 
 # Disjoint seed ranges: train, validation and test never share a scene.
 TRAIN_SEED, VAL_SEED, TEST_SEED = 0, 1_000_000, 2_000_000
-BACKBONE_INPUT = 224  # the ImageNet weights' native size; the 128 px scenes are upsampled to it
+BACKBONE_INPUT = INPUT_SIZE  # the ImageNet weights' native size; the 128 px scenes are upsampled to it
 # what the heads were trained on (the default card's "input" says the same): scenes upsampled without antialiasing
 INPUT = {"size": BACKBONE_INPUT, "mean": list(MEAN), "std": list(STD), "antialias": False}
-OUT_INDICES = (3, 4)  # stride 16 (112 ch, 14x14) and stride 32 (320 ch, 7x7)
 GENERATOR_VERSION = 2  # bump when render.py changes: the feature cache is keyed on it
 CACHE_DIR = Path(__file__).resolve().parents[2] / "data" / "multilabel"
 
@@ -46,22 +44,6 @@ def render_many(seeds: range, workers: int = 2, with_masks: bool = False):
         return images, labels
     masks = np.unpackbits(np.stack([o[2] for o in out]), axis=-1, count=SIZE).astype(bool)
     return images, labels, masks
-
-
-class Backbone(nn.Module):
-    """The frozen ImageNet EfficientNet-Lite0 trunk: uint8 images -> (stride-16 map, stride-32 map)."""
-
-    def __init__(self, pretrained: bool = True):
-        super().__init__()
-        self.net = efficientnet_lite0_features(pretrained=pretrained, out_indices=OUT_INDICES).eval()
-        for p in self.net.parameters():
-            p.requires_grad_(False)
-
-    @torch.inference_mode()
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, 3, S, S) from `images.to_tensor` -> f16 (B, 112, S/16, S/16), f32 (B, 320, S/32, S/32)."""
-        f16, f32 = self.net(x)
-        return f16, f32
 
 
 def extract_features(backbone: Backbone, images: np.ndarray, batch: int = 64, progress: bool = True):
@@ -93,3 +75,9 @@ def cached_split(
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(split, path)
     return split
+
+
+def domain_images(split: str, n: int) -> np.ndarray:
+    """n procedural scenes of `split`: what the out-of-domain check is fitted on."""
+    first = {"train": TRAIN_SEED, "val": VAL_SEED, "test": TEST_SEED}[split]
+    return render_many(range(first, first + n))[0]

@@ -9,10 +9,11 @@ import time
 import numpy as np
 import torch
 
+from vtl_models.backbones import Backbone
 from vtl_models.claims import decide
-from vtl_models.domain import ood_auroc
+from vtl_models.domain_fit import ood_auroc
 from vtl_models.hub import has_card
-from vtl_models.multilabel.data import TEST_SEED, Backbone, extract_features, render_many
+from vtl_models.multilabel.data import TEST_SEED, extract_features, render_many
 from vtl_models.multilabel.decode import beam_search
 from vtl_models.multilabel.metrics import POINTING_TOLERANCE, multilabel_metrics, pointing_hits
 from vtl_models.multilabel.predictor import load_head

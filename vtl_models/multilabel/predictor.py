@@ -8,16 +8,16 @@ import cv2
 import numpy as np
 import torch
 
+from vtl_models.backbones import Backbone
 from vtl_models.domain import DomainScorer, Features, Verdict
 from vtl_models.hub import ModelCard, load_model
 from vtl_models.images import fit_longest_side, resize, to_rgb, to_tensor
-from vtl_models.multilabel.data import Backbone
 from vtl_models.multilabel.decode import beam_search
+from vtl_models.multilabel.limits import MAX_BEAM
 from vtl_models.multilabel.model import CNNBCE, MultilabelConfig, OrderFreeRNN
 from vtl_models.multilabel.scenes import SIZE
 from vtl_models.multilabel.vocab import LABELS
 
-MAX_BEAM = 8
 MAX_SIDE = 1024  # the model looks at 128 px; a smaller copy keeps resizing cheap
 
 

@@ -18,9 +18,10 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from vtl_models import backbones
+from vtl_models.backbones import Backbone
 from vtl_models.common import seed_everything
 from vtl_models.hub import save_weights
-from vtl_models.multilabel.data import BACKBONE_INPUT, INPUT, TRAIN_SEED, VAL_SEED, Backbone, cached_split
+from vtl_models.multilabel.data import BACKBONE_INPUT, INPUT, TRAIN_SEED, VAL_SEED, cached_split
 from vtl_models.multilabel.decode import beam_search
 from vtl_models.multilabel.metrics import multilabel_metrics
 from vtl_models.multilabel.model import CNNBCE, MultilabelConfig, OrderFreeRNN

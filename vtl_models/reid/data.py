@@ -213,3 +213,15 @@ def render_rows(domain: str, rows: np.ndarray, workers: int = 2) -> np.ndarray:
     else:
         out = [_render_row(j) for j in jobs]
     return np.stack(out)
+
+
+def domain_images(split: str, n: int) -> np.ndarray:
+    """n procedural crops of `split`: what the out-of-domain check is fitted on."""
+    # both camera networks, as ARN trains on them; the street source has no test identities
+    domains = [d for d in ("source", "target") if (d, split) in SPLITS]
+    crops = []
+    for domain, part in zip(domains, np.array_split(np.arange(n), len(domains)), strict=True):
+        rows = split_index(domain, split, 1)
+        chosen = np.sort(np.random.default_rng(0).choice(len(rows), len(part), replace=False))
+        crops.append(render_rows(domain, rows[chosen], workers=1))
+    return np.concatenate(crops)

@@ -15,13 +15,13 @@ import numpy as np
 import torch
 
 from vtl_models.claims import decide
-from vtl_models.domain import ood_auroc
+from vtl_models.domain_fit import ood_auroc
 from vtl_models.hub import has_card, read_card
 from vtl_models.reid.features import load_split, trunk_maps
-from vtl_models.reid.gallery import real_samples
 from vtl_models.reid.metrics import evaluate_ranking, retrieval_metrics
 from vtl_models.reid.model import ImageNetHead, Trunk
 from vtl_models.reid.predictor import load_encoder
+from vtl_models.reid.shipped import real_samples
 
 log = logging.getLogger("vtl.reid.eval")
 KEYS = ("rank1", "rank5", "rank10", "mAP")

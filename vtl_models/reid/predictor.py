@@ -19,13 +19,13 @@ from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard, load_model, read_card
 from vtl_models.images import fit_longest_side, resize, to_rgb, to_tensor
 from vtl_models.reid.data import HEIGHT, WIDTH
-from vtl_models.reid.gallery import EXAMPLES, load_gallery
+from vtl_models.reid.limits import MAX_PEOPLE, MAX_TOP_K
 from vtl_models.reid.model import ARN, ARNConfig, SharedEmbedder, Trunk
+from vtl_models.reid.shipped import SHIPPED_FEATURES, load_gallery
 
 CACHE = Path(__file__).resolve().parents[2] / "data" / "reid" / "gallery_features"  # for weights without shipped ones
-SHIPPED_FEATURES = EXAMPLES / "gallery_features.npz"
-MAX_TOP_K = 50
-MAX_PEOPLE = 12
+CROP_ASPECT = (1.4, 4.0)  # height / width of an image taken as a person crop (the model's crops: 2.0)
+CROP_MAX_HEIGHT = 600  # px: taller images are camera frames, whatever their shape
 
 
 def build_encoder(card: ModelCard) -> SharedEmbedder:
@@ -42,7 +42,7 @@ def load_encoder(name: str = "default", device: torch.device | str = "cpu") -> S
 def is_person_crop(image: np.ndarray) -> bool:
     """A tall, small image is taken as a person crop; anything else as a camera frame to detect people in."""
     h, w = image.shape[:2]
-    return 1.4 <= h / w <= 4.0 and h <= 600
+    return CROP_ASPECT[0] <= h / w <= CROP_ASPECT[1] and h <= CROP_MAX_HEIGHT
 
 
 @dataclass
@@ -65,6 +65,7 @@ class SearchResult:
     person: int | None = None  # which detected box was the query (0-based)
     matches: list[Match] = field(default_factory=list)
     domain: Verdict | None = None  # how far the query lies from the generated pedestrians the model was trained on
+    frame: np.ndarray | None = None  # the frame the boxes are in (uint8, at most 1280 px a side), if one was given
 
 
 class ReidPredictor:
@@ -124,6 +125,7 @@ class ReidPredictor:
             from vtl_models.reid.real import crop
 
             result.boxes = self.detect(rgb)
+            result.frame = rgb
             if len(result.boxes) == 0:
                 raise InvalidInput(
                     "no person found in this image: give a crop of one standing person (taller than wide), "

@@ -157,3 +157,8 @@ def cached_split(split: str, n_shapes: int, views: int) -> ViewBatch:
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **batch.__dict__)
     return batch
+
+
+def domain_images(split: str, n: int) -> np.ndarray:
+    """n procedural renders of `split`: what the out-of-domain check is fitted on."""
+    return render_split(split, n, 1).images

@@ -23,7 +23,7 @@ import trimesh
 from scipy import ndimage
 
 from vtl_models.claims import decide
-from vtl_models.domain import ood_auroc
+from vtl_models.domain_fit import ood_auroc
 from vtl_models.hub import has_card, read_card
 from vtl_models.images import to_tensor
 from vtl_models.render import Light, Renderer

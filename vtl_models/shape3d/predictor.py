@@ -16,6 +16,7 @@ from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.images import center_square, resize, to_rgb, to_tensor
 from vtl_models.render import Camera
+from vtl_models.shape3d.limits import SMOOTHING_RANGE, THRESHOLD_RANGE
 from vtl_models.shape3d.model import ShapeNet3D, ShapeNetConfig
 
 OBJECT_FILL = 0.66  # typical side of the object's box / image side in the training renders
@@ -131,10 +132,10 @@ class Shape3DPredictor:
     ) -> Shape3DResult:
         """Reconstruct the object in `image` (anything to_rgb accepts); threshold None = the card's fitted one."""
         threshold = self.threshold if threshold is None else threshold
-        if not 0.05 <= threshold <= 0.95:
-            raise InvalidInput("the threshold must be between 0.05 and 0.95")
-        if not 0.0 <= smoothing <= 3.0:
-            raise InvalidInput("the smoothing must be between 0 and 3 voxels")
+        if not THRESHOLD_RANGE[0] <= threshold <= THRESHOLD_RANGE[1]:
+            raise InvalidInput("the threshold must be between {:g} and {:g}".format(*THRESHOLD_RANGE))
+        if not SMOOTHING_RANGE[0] <= smoothing <= SMOOTHING_RANGE[1]:
+            raise InvalidInput("the smoothing must be between {:g} and {:g} voxels".format(*SMOOTHING_RANGE))
         rgb = to_rgb(image)
         crop, removed = frame_object(rgb, remove_background)
         small = resize(crop, self.size)

@@ -91,3 +91,8 @@ def to_float(images: np.ndarray) -> np.ndarray:
     from vtl_models.images import SIGNED, to_tensor
 
     return to_numpy(to_tensor(images, SIGNED))
+
+
+def domain_images(split: str, n: int) -> np.ndarray:
+    """n procedural faces of `split`, half photos, half cartoons: what the out-of-domain check is fitted on."""
+    return np.concatenate([make_batch(d, n // 2, 32, split, 0)[0] for d in ("photo", "cartoon")])

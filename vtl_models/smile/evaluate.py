@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from vtl_models.claims import decide
-from vtl_models.domain import ood_auroc
+from vtl_models.domain_fit import ood_auroc
 from vtl_models.hub import has_card
 from vtl_models.smile.baseline import load_source_only, name_of
 from vtl_models.smile.data import PRESERVED, make_batch, to_float

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from vtl_models.common import InvalidInput
+from vtl_models.common import InvalidInput, per_thread
 from vtl_models.domain import DomainScorer
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
@@ -36,6 +36,7 @@ class FaceCrop:
     square: np.ndarray  # the same crop at its original resolution
 
 
+@per_thread  # detectMultiScale is not thread-safe: each request thread has its own cascade
 def _cascade() -> cv2.CascadeClassifier:
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
     if cascade.empty():
@@ -45,8 +46,7 @@ def _cascade() -> cv2.CascadeClassifier:
 
 def face_view(size: int) -> Callable[[np.ndarray], np.ndarray]:
     """What the model (and so the domain check) sees of an image: its framed face at `size` pixels."""
-    cascade = _cascade()
-    return lambda image: crop_face(image, size, cascade).image
+    return lambda image: crop_face(image, size, _cascade()).image
 
 
 def crop_face(image: np.ndarray, size: int, cascade: cv2.CascadeClassifier) -> FaceCrop:
@@ -97,13 +97,12 @@ class SmilePredictor:
         self.device = next(model.parameters()).device
         self.input = card.raw["input"]  # size and normalisation the model was trained with
         self.size = model.cfg.size
-        self.cascade = _cascade()
         self.domain = DomainScorer("smile", self.device)
 
     def prepare(self, image, domain: str = "auto") -> tuple[torch.Tensor, int, FaceCrop]:
         """User image -> model input (1, 3, S, S), domain index and the crop."""
         rgb = to_rgb(image)
-        crop = crop_face(rgb, self.size, self.cascade)
+        crop = crop_face(rgb, self.size, _cascade())
         if domain == "auto":
             domain = guess_domain(crop.square)
         if domain not in DOMAINS:
@@ -128,6 +127,7 @@ class SmilePredictor:
             "grid": grid,
             "photo": faces[("photo", "slider")],
             "cartoon": faces[("cartoon", "slider")],
+            "at_slider": np.concatenate([faces[("photo", "slider")], faces[("cartoon", "slider")]], 1),  # side by side
             "input_crop": upscale(crop.image),
             "domain": DOMAINS[d],
             "smile_probability": smiling,

@@ -225,3 +225,22 @@ def random_task(rng: np.random.Generator) -> tuple[tuple[int, ...], int]:
     count = int(rng.integers(2, 5))
     steps = rng.choice(length, count, replace=False)
     return tuple(sorted(int(s) for s in steps)), length
+
+
+def domain_images(split: str, n: int) -> np.ndarray:
+    """n frames of `split`, one a clip: what the out-of-domain check is fitted on."""
+    from vtl_models.hub import read_card
+
+    # one frame a clip, in the default model's training mix: Shape Motion and its share of vtest.avi clips
+    # (validation and test share the video's held-out end: validation its first half, test its second)
+    rng = np.random.default_rng({"train": 0, "val": 1, "test": 2}[split])
+    n_real = int(n * read_card("video").raw["training"]["real_share"])
+    shapes = shape_batch(split, 0, n - n_real, frames=1)[:, 0]
+    if split == "train":
+        clips = random_real_clips(rng, n_real, 32, 1)
+        real = None if clips is None else clips[:, 0]
+    else:
+        held_out = test_real_clips(32, 1, "vtest.avi", every=1, validation=True)
+        half = None if held_out is None else np.array_split(held_out[:, 0], 2)[split == "test"]
+        real = None if half is None else half[np.sort(rng.choice(len(half), min(n_real, len(half)), False))]
+    return shapes if real is None else np.concatenate([shapes, real])

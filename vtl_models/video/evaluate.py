@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from vtl_models.claims import decide
-from vtl_models.domain import ood_auroc
+from vtl_models.domain_fit import ood_auroc
 from vtl_models.hub import has_card
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.video.data import TASKS, shape_batch, test_real_clips

@@ -18,12 +18,10 @@ from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.images import center_square, to_rgb
+from vtl_models.video.limits import MAX_CLIP_FRAMES, MAX_FRAMES, MAX_LENGTH, MAX_SAMPLES, MODES
 from vtl_models.video.metrics import complete
 from vtl_models.video.model import SRcGAN, VideoConfig
 
-MAX_LENGTH = 16  # frames per sequence: the model was trained on 8-16
-MAX_SAMPLES = 4
-MAX_CLIP_FRAMES = 600  # frames read from an uploaded clip at most (~20 s at 30 fps)
 ANCHOR_COLOUR = (255, 140, 0)  # the border of anchor frames in the display
 
 
@@ -84,6 +82,53 @@ def parse_steps(text: str) -> list[int]:
     if not steps:
         raise InvalidInput("give the anchor steps as numbers separated by commas, like '1, 8'")
     return steps
+
+
+def anchor_plan(mode: str, count: int | None, steps_text: str, length: int) -> tuple[list[int], int]:
+    """0-based anchor steps and sequence length for a mode; `count`: how many images were given (None: a clip).
+
+    interpolation: steps 1 and 8 of 8; prediction: the first frames (a clip's first 6) of 16; custom: `steps_text`
+    (1-based) of `length`."""
+    if mode == "interpolation":
+        if count is not None and count != 2:
+            raise InvalidInput(f"interpolation takes 2 frames (steps 1 and 8); {count} were given: use custom")
+        return [0, 7], 8
+    if mode == "prediction":
+        if count is None:
+            return list(range(6)), 16
+        if count > 15:
+            raise InvalidInput("prediction fills 16 frames: give at most 15 anchor frames")
+        return list(range(count)), 16
+    if mode != "custom":
+        raise InvalidInput(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    steps = parse_steps(steps_text)
+    if count is not None and len(steps) != count:
+        raise InvalidInput(f"{count} frames were given but {len(steps)} anchor steps: give one step per frame")
+    return steps, int(length)
+
+
+@dataclass
+class ClipCompletion:
+    """A completion asked for as the tab asks (a clip or frames, and a mode), and what the tab shows of it."""
+
+    completion: VideoCompletion
+    length: int
+    truth: np.ndarray | None = None  # uint8 (T, S, S, 3): the clip's own frames at the model's size, if it has T
+    note: str = ""  # what of the request was not used
+
+    @property
+    def columns(self) -> list[str]:
+        """What each column of `movie` shows."""
+        samples = [f"sample {i + 1}" for i in range(len(self.completion.sequences))]
+        return (["ground truth"] if self.truth is not None else []) + samples
+
+    def movie(self, scale: int) -> np.ndarray:
+        """uint8 (T, H', W', 3): [truth |] samples side by side, upscaled by `scale`, anchors marked, a timeline."""
+        anchors = self.completion.anchors
+        columns = [mark_anchors(seq, anchors, scale) for seq in self.completion.sequences]
+        if self.truth is not None:
+            columns.insert(0, mark_anchors(self.truth, anchors, scale))
+        return with_timeline(side_by_side(columns), anchors)
 
 
 def mark_anchors(sequence: np.ndarray, anchors, scale: int = 4, border: int = 2) -> np.ndarray:
@@ -160,6 +205,43 @@ class VideoPredictor:
         sequences = complete(self.model, video, steps, int(samples), int(seed) % 2**31, card_input=self.input)[0]
         order = np.argsort(steps)
         return VideoCompletion(sequences, sorted(steps), self.domain.mean(checked(anchors[order])))
+
+    def predict_clip(
+        self,
+        clip,
+        more_frames,
+        mode: str,
+        steps_text: str = "",
+        length: int = MAX_LENGTH,
+        frame_step: int = 1,
+        samples: int = 2,
+        seed: int = 0,
+    ) -> ClipCompletion:
+        """Complete a request as the tab makes it: a clip (its every `frame_step`-th frame is the anchors' source
+        and the ground truth) or single frames (`clip` a first image, `more_frames` the rest), placed by `mode`
+        (see `anchor_plan`)."""
+        if clip is None and not more_frames:
+            raise InvalidInput("give a short clip (GIF or MP4), or 2 or more frames, or pick an example")
+        more = [f for f in (more_frames or []) if f is not None]
+        if len(more) + 1 > MAX_FRAMES:
+            raise InvalidInput(f"give at most {MAX_FRAMES} frames")
+        first = read_clip(clip) if clip is not None else []
+        if len(first) <= 1:
+            images = first + more
+            steps, length = anchor_plan(mode, len(images), steps_text, length)
+            return ClipCompletion(self.predict(images, steps, length, samples, seed), length)
+        step = int(frame_step)
+        frames = first[::step]
+        steps, length = anchor_plan(mode, None, steps_text, length)
+        if max(steps) >= len(frames):
+            raise InvalidInput(
+                f"the clip gives {len(frames)} frames at a frame step of {step}, but the anchors reach step "
+                f"{max(steps) + 1}: lower the frame step or give a longer clip"
+            )
+        completion = self.predict([frames[s] for s in steps], steps, length, samples, seed)
+        truth = np.stack([prepare_frame(f, self.size) for f in frames[:length]]) if len(frames) >= length else None
+        note = " (frames given beside the clip were not used)" if more else ""
+        return ClipCompletion(completion, length, truth, note)
 
 
 def build(card: ModelCard) -> SRcGAN:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vtl_models.backbones import Backbone
 from vtl_models.images import to_tensor
-from vtl_models.multilabel.data import INPUT, TEST_SEED, TRAIN_SEED, VAL_SEED, Backbone, cached_split, render_many
+from vtl_models.multilabel.data import INPUT, TEST_SEED, TRAIN_SEED, VAL_SEED, cached_split, render_many
 from vtl_models.zeroshot.photos import PhotoGraph
 
 N_TRAIN, N_VAL, N_TEST = 6000, 500, 1000

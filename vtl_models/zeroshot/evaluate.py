@@ -10,10 +10,9 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from vtl_models.backbones import to_tensor
+from vtl_models.backbones import Backbone, to_tensor
 from vtl_models.claims import decide
 from vtl_models.common import to_numpy
-from vtl_models.multilabel.data import Backbone
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import N_TEST, TEST_SEED, pool_maps, scene_features, test_scenes
 from vtl_models.zeroshot.graph import UNSEEN, scene_synsets

@@ -12,7 +12,7 @@ from vtl_models.images import fit_longest_side, to_rgb, to_tensor
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import pool_maps
 from vtl_models.zeroshot.graph import RELATIONS, SEEN, normalise_rows, relation_matrices, scene_synsets
-from vtl_models.zeroshot.photos import Evidence, PhotoGraph
+from vtl_models.zeroshot.photos import SENSE_DECAY, Evidence, PhotoGraph
 from vtl_models.zeroshot.scenes import blind_nodes, load_scene_model, scene_likeness
 from vtl_models.zeroshot.wordnet import load_wordnet
 from vtl_models.zeroshot.wordvectors import load_word_vectors
@@ -158,7 +158,7 @@ class ZeroShotPredictor:
             for rank, sense in enumerate(senses):
                 if sense in self.wordnet.ancestors(self.scene_synsets[k]):
                     path = [self.wordnet.name(s) for s in self.wordnet.path_to(self.scene_synsets[k], sense)]
-                    score = float(graph.scores[k]) / (1.0 + 0.25 * rank)
+                    score = float(graph.scores[k]) / (1.0 + SENSE_DECAY * rank)
                     found.append(Evidence(name, f"scene:{LABELS[k]}", "hypernym", path, score))
                     break
         return sorted(found, key=lambda e: (-e.score, -e.strength))

@@ -9,11 +9,10 @@ textured pixels in the upper part -> tree) was measured on that check and remove
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import cv2
 import numpy as np
 
+from vtl_models.common import per_thread
 from vtl_models.images import fit_longest_side
 
 DETECT_SIDE = 400  # px: the detectors and priors look at a downscaled copy
@@ -31,7 +30,7 @@ STUFF_SENSES: dict[str, tuple[str, int]] = {
 }
 
 
-@lru_cache(maxsize=1)
+@per_thread  # detectMultiScale is not thread-safe: each request thread has its own detectors
 def _detectors() -> tuple[cv2.HOGDescriptor, cv2.CascadeClassifier]:
     hog = cv2.HOGDescriptor()
     hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())

@@ -1,0 +1,135 @@
+"""Fitting and measuring the out-of-domain checks that vtl_models.domain runs: bank, threshold and ood_auroc.
+
+The threshold is a quantile of the distance of procedural validation images: no real photo chooses it. Generated
+images travel as users pass them on, PNG or JPEG: half of the bank, of the validation and of the test images go
+through a JPEG round trip (quality 70-95), so a saved JPEG of a tab's own picture is not taken for a real photo.
+`ood_auroc` (in each task's eval): held-out procedural test images against the real photos of `real_photos()`.
+A task with a check gives its generator as `domain_images(split, n)` in its own `data` module.
+
+    python -m vtl_models.domain fit TASK       # writes weights/TASK/domain.safetensors and its card
+    python -m vtl_models.domain auroc TASK     # the check's ood_auroc
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vtl_models.domain import SIZE, DomainCheck, Features, K, knn_distance, shared_features
+from vtl_models.hub import save_weights
+from vtl_models.registry import TASKS
+
+QUANTILE = 0.99  # of validation scores: about 1 in 100 procedural inputs is flagged, by construction
+N_BANK, N_VAL, N_TEST = 600, 300, 300
+OWN_PASS = {"multilabel": 224}  # a tab whose model lends its own trunk pass: the check is fitted at that pass's size
+JPEG_QUALITY = (70, 96)  # [low, high) of the round trip half the procedural images go through
+SAMPLER = "domain_images"  # what a task's data module names its sampler
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+# Natural photographs only (no logos, charts, text or drawings): what a visitor uploads.
+OPENCV_PHOTOS = (
+    "aero1.jpg", "aero3.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg", "basketball1.png", "board.jpg",
+    "box_in_scene.png", "building.jpg", "butterfly.jpg", "fruits.jpg", "graf1.png", "home.jpg", "leuvenA.jpg",
+    "leuvenB.jpg", "left01.jpg", "licenseplate_motion.jpg", "messi5.jpg", "orange.jpg", "rubberwhale1.png",
+    "smarties.png", "squirrel_cls.jpg", "stuff.jpg",
+)  # fmt: skip
+SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "camera", "rocket")
+
+
+def real_photos() -> list[np.ndarray]:
+    """Real photographs from packages (Debian opencv-doc, scikit-image), uint8 RGB; those that are installed."""
+    import cv2
+    import skimage.data
+
+    photos = []
+    for name in OPENCV_PHOTOS:
+        image = cv2.imread(str(OPENCV_DATA / name), cv2.IMREAD_COLOR)
+        if image is not None:
+            photos.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    for name in SKIMAGE_PHOTOS:
+        image = getattr(skimage.data, name)()
+        photos.append(np.repeat(image[..., None], 3, -1) if image.ndim == 2 else image[..., :3])
+    return photos
+
+
+def sampler(task: str) -> Callable[[str, int], np.ndarray]:
+    """The task's `data.domain_images`: (split, n) -> n procedural uint8 images of that split, as its generator
+    makes them. Imported by name: this tool knows no task's generator."""
+    found = getattr(importlib.import_module(f"vtl_models.{task}.data"), SAMPLER, None)
+    if found is None:
+        raise SystemExit(f"{task} has no domain check: vtl_models.{task}.data defines no {SAMPLER}(split, n)")
+    return found
+
+
+def travelled(images: np.ndarray | list[np.ndarray], seed: int) -> list[np.ndarray]:
+    """Every other image through a JPEG round trip at a quality drawn in JPEG_QUALITY (OpenCV's codec)."""
+    import cv2
+
+    qualities = np.random.default_rng(seed).integers(*JPEG_QUALITY, len(images))
+    out = []
+    for n, (image, quality) in enumerate(zip(images, qualities, strict=True)):
+        if n % 2:
+            _, data = cv2.imencode(
+                ".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+            )
+            image = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
+        out.append(image)
+    return out
+
+
+def ood_auroc(
+    task: str, features: Features | None = None, prepare: Callable[[np.ndarray], np.ndarray] | None = None
+) -> float | None:
+    """AUROC of the task's distance score: held-out procedural test images (negatives) against real photos, each
+    photo first made into what the tab's check scores (`prepare`: e.g. the face crop the smile model sees)."""
+    from sklearn.metrics import roc_auc_score
+
+    check = DomainCheck.load(task)
+    photos = real_photos()
+    if check is None or len(photos) < 25:
+        return None
+    features = features or shared_features("cpu", check.size)
+    inside = check.distance(features(travelled(sampler(task)("test", N_TEST), seed=2)))
+    outside = check.distance(features([prepare(photo) for photo in photos] if prepare else photos))
+    labels = np.r_[np.zeros(len(inside)), np.ones(len(outside))]
+    return round(float(roc_auc_score(labels, np.r_[inside, outside])), 4)
+
+
+def fit(task: str) -> Path:
+    """Bank of training features and the validation quantile; writes weights/<task>/domain.*."""
+    size = OWN_PASS.get(task, SIZE)
+    features = shared_features("cpu", size)
+    sample = sampler(task)
+    bank = features(travelled(sample("train", N_BANK), seed=0))
+    val = knn_distance(features(travelled(sample("val", N_VAL), seed=1)), bank)
+    threshold = float(np.quantile(val, QUANTILE))
+    trunk = "as the frozen trunk (vtl_models.backbones.Backbone)"
+    card = {
+        "config": {"k": K, "features": "EfficientNet-Lite0 stride-32 map, mean and std over space, unit norm"},
+        "input": {"size": size, "normalisation": trunk + (": the model's own pass" if task in OWN_PASS else "")},
+        "threshold": threshold,
+        "threshold_rule": f"{QUANTILE} quantile of the distance of {N_VAL} procedural validation images",
+        "jpeg": "every other bank, validation and test image through a JPEG round trip, quality "
+        f"{JPEG_QUALITY[0]}-{JPEG_QUALITY[1] - 1}",
+        "training": {"command": f"python -m vtl_models.domain fit {task}", "n_bank": N_BANK, "split": "train"},
+        "trained_on": f"{N_BANK} procedural training images of the {task} generator",
+    }
+    return save_weights(task, "domain", {"bank": torch.from_numpy(bank)}, card, half=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m vtl_models.domain", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("fit", "auroc"))
+    parser.add_argument("task", choices=TASKS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    print(fit(args.task) if args.command == "fit" else ood_auroc(args.task))
+
+
+if __name__ == "__main__":
+    main()
