@@ -44,9 +44,15 @@ def test_guarded_reports_weight_problems_and_passes_results():
     assert fine(1, y=3) == 4
 
 
-def test_quality_markdown_without_weights_says_so(monkeypatch):
+def test_quality_markdown_says_so_without_weights_and_only_then(monkeypatch):
+    from vtl_models.hub import read_card
+
+    with_weights = common.quality_markdown("video")
+    assert "No trained weights" not in with_weights and read_card("video").raw["trained_on"] in with_weights
+    assert "| " in with_weights  # the card's metrics table
     monkeypatch.setattr(common, "eval_report", lambda task: None)  # as for a task with no default card
-    assert "No trained weights" in common.quality_markdown("video")
+    without = common.quality_markdown("video")
+    assert "No trained weights" in without and "trained on" not in without and "|" not in without
 
 
 def test_card_caveats_reach_the_accordion(monkeypatch):

@@ -41,14 +41,26 @@ def test_splits_are_disjoint():
         assert sum(len(r) for r in ranges) == len(set().union(*ranges))
 
 
-def test_arn_shapes_on_random_init():
-    model = ARN(ARNConfig(feature_dim=16, shared_channels=8, private_channels=8, n_source_ids=5))
+def test_arn_shares_one_encoder_and_keeps_a_private_one_per_domain():
+    """Shapes, and the wiring the ARN losses rely on: both domains pass the one shared encoder E_c (same shared
+    features), each its own private encoder (E_s, E_t: other private features, other reconstructions); identities
+    are read, and retrieval embeds, from the shared features alone."""
+    torch.manual_seed(0)
+    model = ARN(ARNConfig(feature_dim=16, shared_channels=8, private_channels=8, n_source_ids=5)).eval()
     x = torch.randn(6, 112, 8, 4)
-    out = model(x, "source")
-    assert out["shared"].shape == (6, 16) and out["private"].shape == (6, 16)
-    assert out["reconstruction"].shape == x.shape and out["logits"].shape == (6, 5)
-    assert model(x, "target")["logits"] is None
-    assert torch.allclose(model.eval().embed(x).norm(dim=1), torch.ones(6), atol=1e-5)
+    with torch.no_grad():
+        source, target = model(x, "source"), model(x, "target")
+        assert source["shared"].shape == (6, 16) and source["private"].shape == (6, 16)
+        assert source["reconstruction"].shape == x.shape and source["logits"].shape == (6, 5)
+        assert target["logits"] is None
+        torch.testing.assert_close(source["shared"], target["shared"])
+        assert not torch.allclose(source["private"], target["private"])
+        assert not torch.allclose(source["reconstruction"], target["reconstruction"])
+        torch.testing.assert_close(model.embed(x), torch.nn.functional.normalize(source["shared"], dim=1))
+        model.source_encoder.net[-1].bias.add_(1.0)  # move E_s's output: the private part alone
+        moved = model(x, "source")
+        torch.testing.assert_close(moved["logits"], source["logits"])
+        assert not torch.allclose(moved["reconstruction"], source["reconstruction"])
 
 
 def test_reconstruction_loss_is_l1():
@@ -117,13 +129,24 @@ def test_retrieval_metrics_perfect_features():
     assert m["rank1"] == 1.0 and m["mAP"] == 1.0 and m["n_queries"] == 4
 
 
-def test_paired_bootstrap_interval_contains_the_difference():
+def test_paired_bootstrap_gives_the_difference_and_a_95_percent_interval():
+    from scipy.stats import binom
+
     from vtl_models.reid.metrics import paired_bootstrap
 
+    # 8 queries, 3 won by a and none by b: resampled in pairs, the mean difference is Binomial(8, 3/8) / 8
     a, b = np.array([1.0, 1, 0, 1, 0, 1, 1, 0]), np.array([0.0, 1, 0, 0, 0, 1, 0, 0])
     out = paired_bootstrap(a, b)
     assert out["difference"] == pytest.approx(3 / 8)
-    assert 0 <= out["ci95"][0] <= 3 / 8 <= out["ci95"][1]  # no pair favours b: the interval stays >= 0
+    np.testing.assert_allclose(out["ci95"], binom.ppf([0.025, 0.975], 8, 3 / 8) / 8, atol=1 / 8 + 1e-9)
+    # 400 queries: the interval is close to the mean +- 1.96 standard errors (a 90% or 50% interval is not)
+    rng = np.random.default_rng(3)
+    a = (rng.random(400) < 0.6).astype(float)
+    b = np.where(rng.random(400) < 0.8, a, 1 - a)
+    diff = a - b
+    half = 1.96 * diff.std() / np.sqrt(len(diff))
+    low, high = paired_bootstrap(a, b)["ci95"]
+    assert 0.9 < (diff.mean() - low) / half < 1.1 and 0.9 < (high - diff.mean()) / half < 1.1, (low, high, half)
 
 
 def test_crop_or_frame():

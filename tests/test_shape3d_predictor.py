@@ -51,14 +51,26 @@ def test_bad_inputs_raise_invalid_input(predictor, tmp_path):
     assert_refuses_bad_images(predictor.predict, tmp_path)
     with pytest.raises(InvalidInput):
         predictor.predict(np.zeros((64, 64, 3), np.uint8), threshold=2.0)
-    # greyscale, RGBA and 16-bit images are converted, not refused
-    for image in (np.full((80, 80), 128, np.uint8), np.zeros((80, 80, 4), np.uint8), np.zeros((90, 70), np.uint16)):
-        try:
-            result = predictor.predict(image, threshold=0.5)
-        except InvalidInput as err:  # an empty image may honestly give no shape; the message says what to do
-            assert "threshold" in str(err)
-        else:
-            assert len(result.mesh.faces) > 0 and result.model_input.shape == (64, 64, 3)
+
+
+def test_greyscale_rgba_and_16_bit_images_are_converted_not_refused(predictor):
+    """The chair as greyscale, opaque RGBA and 16-bit grey reaches the model exactly as its 8-bit RGB twin does,
+    and gives a mesh: a mode refused, or converted wrongly (alpha as a colour, 16 bits cut to their low byte), fails."""
+    from vtl_models.images import to_rgb
+    from vtl_models.shape3d.examples import OUT_DIR
+
+    rgb = to_rgb(str(OUT_DIR / "01_chair.png"))
+    grey = rgb.mean(2).round().astype(np.uint8)
+    grey_rgb = predictor.predict(np.repeat(grey[..., None], 3, 2)).model_input
+    opaque = np.dstack([rgb, np.full(grey.shape, 255, np.uint8)])
+    for image, twin in (
+        (grey, grey_rgb),
+        (opaque, predictor.predict(rgb).model_input),
+        (grey.astype(np.uint16) * 257, grey_rgb),
+    ):
+        result = predictor.predict(image)
+        assert np.array_equal(result.model_input, twin), (image.shape, image.dtype)
+        assert len(result.mesh.faces) > 50 and result.model_input.shape == (64, 64, 3)
 
 
 def test_tab_api_returns_a_loadable_glb(serve_blocks):

@@ -52,7 +52,7 @@ def extract_features(backbone: Backbone, images: np.ndarray, batch: int = 64, pr
 
     f16s, f32s = [], []
     for i in tqdm(range(0, len(images), batch), desc="backbone", disable=not progress, leave=False):
-        f16, f32 = backbone(to_tensor(images[i : i + batch], INPUT))
+        f16, f32 = backbone(to_tensor(images[i : i + batch], INPUT, next(backbone.parameters()).device))
         f16s.append(f16.half())
         f32s.append(f32.half())
     return torch.cat(f16s), torch.cat(f32s)
@@ -71,7 +71,7 @@ def cached_split(
     log.info("rendering %d %s scenes", count, name)
     images, labels = render_many(range(start, start + count), workers=min(2, os.cpu_count() or 1))
     f16, f32 = extract_features(backbone, images)
-    split = {"f16": f16, "f32": f32, "labels": torch.from_numpy(labels)}
+    split = {"f16": f16, "f32": f32, "labels": torch.from_numpy(labels).to(f16.device)}
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(split, path)
     return split

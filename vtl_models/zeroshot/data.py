@@ -27,7 +27,7 @@ def cached_features(name: str, start: int, count: int, graph: PhotoGraph) -> tup
     feats, probs = [], []
     for i in range(0, count, 500):
         feats.append(pool_maps(split["f16"][i : i + 500], split["f32"][i : i + 500]))
-        probs.append(torch.from_numpy(graph.head_probs(split["f32"][i : i + 500])))
+        probs.append(torch.from_numpy(graph.head_probs(split["f32"][i : i + 500])).to(split["f32"].device))
     return torch.cat(feats), split["labels"].float(), torch.cat(probs)
 
 
@@ -36,11 +36,11 @@ def scene_features(
     backbone: Backbone, images: np.ndarray, graph: PhotoGraph, batch: int = 50
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 scenes (N, H, W, 3) -> pooled features (N, 864) and ImageNet probabilities (N, 1000)."""
-    feats, probs = [], []
+    feats, probs, device = [], [], next(backbone.parameters()).device
     for i in range(0, len(images), batch):
-        f16, f32 = backbone(to_tensor(images[i : i + batch], INPUT))
+        f16, f32 = backbone(to_tensor(images[i : i + batch], INPUT, device))
         feats.append(pool_maps(f16, f32))
-        probs.append(torch.from_numpy(graph.head_probs(f32)))
+        probs.append(torch.from_numpy(graph.head_probs(f32)).to(f32.device))
     return torch.cat(feats), torch.cat(probs)
 
 

@@ -40,12 +40,12 @@ def scene_adjacency(
     vectors = to_numpy(words)[labels]
     return torch.from_numpy(
         normalise_rows(relation_matrices(wordnet, [synsets[i] for i in labels], vectors, sibling_depth))
-    )
+    ).to(words.device)
 
 
 def blind_nodes(model: MLZSL, seen: list[bool]) -> torch.Tensor | None:
     """Nodes without direct image input: those not seen in training, if the model was trained with masking."""
-    return torch.tensor([not s for s in seen]) if model.cfg.mask_rate > 0 else None
+    return torch.tensor([not s for s in seen], device=model.scene_words.device) if model.cfg.mask_rate > 0 else None
 
 
 @torch.inference_mode()
@@ -65,7 +65,7 @@ def model_scores(
         torch.sigmoid(model(feats[i : i + 500], words, adj, blind, prior[i : i + 500]))
         for i in range(0, len(feats), 500)
     ]
-    return torch.cat(out).numpy()
+    return to_numpy(torch.cat(out))
 
 
 def conse_scores(seen_probs: np.ndarray, seen_words: np.ndarray, unseen_words: np.ndarray) -> np.ndarray:
