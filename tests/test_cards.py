@@ -72,3 +72,21 @@ def test_bars_verdicts():
     rows = bars_table("shape3d", shape).splitlines()[2:]
     assert [row.rsplit("|", 2)[1].strip() for row in rows] == ["met", "**missed**", "not measured"]
     assert [verdict for *_, verdict in verdicts("shape3d", shape)] == ["met", "missed", "not measured"]
+
+
+def test_every_default_card_has_caveats():
+    """What a figure does not show is said where readers look: the README and the tab's accordion render them."""
+    from vtl_models.registry import TASKS
+
+    assert [c.task for c in DEFAULTS if not c.raw.get("caveats")] == []
+    assert {c.task for c in DEFAULTS} == set(TASKS)
+
+
+def test_shipped_reid_gallery_features_belong_to_the_default_weights():
+    """Built for other weights, they are ignored and the tab embeds the whole gallery on its first search:
+    rerun `python -m vtl_models.reid.gallery --features` after a new default."""
+    import numpy as np
+
+    from vtl_models.reid.shipped import SHIPPED_FEATURES
+
+    assert str(np.load(SHIPPED_FEATURES)["sha256"]) == hub.read_card("reid").sha256

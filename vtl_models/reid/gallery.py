@@ -1,6 +1,6 @@
 """Builds the tab's shipped search gallery and example queries (run at training time, outputs committed).
 
-    python -m vtl_models.reid.gallery
+    python -m vtl_models.reid.gallery [--features]
 
 gallery.jpg: a mosaic of 1,000 crops of target A's gallery identities (250 people x 4 cameras) followed by the
 vtest.avi tracklet crops; gallery.npz: each crop's identity (-1 unknown), camera index and the camera names.
@@ -9,10 +9,12 @@ vtest.avi tracklet crops; gallery.npz: each crop's identity (-1 unknown), camera
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 from PIL import Image
 
+from vtl_models.common import to_numpy
 from vtl_models.hub import has_card
 from vtl_models.reid.data import N_CAMERAS, SPLITS, render_rows, split_index
 from vtl_models.reid.real import SAMPLES, VIDEO
@@ -62,14 +64,23 @@ def build() -> None:
     queries.sort(key=lambda q: (q["identity"] is None, q["file"]))
     (EXAMPLES / "queries.json").write_text(json.dumps(queries, indent=1) + "\n")
     print(f"gallery: {len(crops)} crops -> {EXAMPLES}")
-    if has_card("reid"):  # ship the default weights' gallery features: the tab's first search needs no embedding
-        from vtl_models.reid.predictor import ReidPredictor
+    if has_card("reid"):
+        ship_features()
 
-        SHIPPED_FEATURES.unlink(missing_ok=True)
-        predictor = ReidPredictor("cpu")
-        features = predictor.gallery.numpy().astype(np.float16)
-        np.savez(SHIPPED_FEATURES, features=features, sha256=predictor.sha256)
+
+def ship_features() -> None:
+    """The default weights' gallery features, shipped so the tab's first search embeds nothing (rerun whenever the
+    default reid weights change: `python -m vtl_models.reid.gallery --features`; a test compares the sha256)."""
+    import torch
+
+    from vtl_models.reid.predictor import ReidPredictor
+
+    SHIPPED_FEATURES.unlink(missing_ok=True)
+    predictor = ReidPredictor(torch.device("cpu"))
+    features = to_numpy(predictor.gallery).astype(np.float16)
+    np.savez(SHIPPED_FEATURES, features=features, sha256=predictor.sha256)
+    print(f"gallery features for {predictor.sha256[:12]} -> {SHIPPED_FEATURES}")
 
 
 if __name__ == "__main__":
-    build()
+    ship_features() if sys.argv[1:] == ["--features"] else build()
