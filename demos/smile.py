@@ -22,6 +22,7 @@ from demos.common import (
 )
 from vtl_models.hub import read_card
 from vtl_models.registry import tab
+from vtl_models.smile.limits import DOMAINS, STRENGTH_RANGE
 
 if TYPE_CHECKING:  # the predictor imports torch: the UI is built before any model code is (app.py)
     from vtl_models.smile.predictor import SmileTransfer
@@ -91,8 +92,8 @@ def create_demo() -> gr.Blocks:
                 image = readable_image(
                     gr.Image(label="Face", type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"])
                 )
-                domain = gr.Radio(["auto", "photo", "cartoon"], value="auto", label="Input domain")
-                strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Smile strength (attribute code)")
+                domain = gr.Radio(["auto", *DOMAINS], value="auto", label="Input domain")
+                strength = gr.Slider(*STRENGTH_RANGE, value=1.0, step=0.05, label="Smile strength (attribute code)")
                 run = gr.Button("Translate", variant="primary")
                 crop = gr.Image(label="Face crop given to the model", type="filepath", interactive=False, height=160)
                 info = gr.Markdown()

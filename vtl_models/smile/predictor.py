@@ -19,11 +19,10 @@ from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.images import center_square, to_image, to_rgb, to_tensor
+from vtl_models.smile.limits import DOMAINS, MAX_SAMPLES, STRENGTH_RANGE
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
 
-DOMAINS = ("photo", "cartoon")
 DISPLAY = 256  # side of each displayed face
-MAX_SAMPLES = 8
 
 
 @dataclass
@@ -127,8 +126,9 @@ class SmilePredictor:
     @torch.inference_mode()
     def predict(self, image, strength: float = 1.0, domain: str = "auto") -> SmileTransfer:
         """Translate a face: 2x2 grid (rows photo/cartoon, columns smile off/on), slider outputs, smile estimate."""
-        if not 0.0 <= float(strength) <= 1.0:
-            raise InvalidInput("the smile strength must be between 0 and 1")
+        low, high = STRENGTH_RANGE
+        if not low <= float(strength) <= high:
+            raise InvalidInput(f"the smile strength must be between {low:g} and {high:g}")
         x, d, crop = self.prepare(image, domain)
         smiles = torch.tensor([0.0, 1.0, float(strength)], device=self.device)
         out = self.model.translate(x.expand(3, -1, -1, -1), d, smiles)  # (3 smiles, 2 domains, 3, S, S)
