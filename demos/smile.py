@@ -7,6 +7,7 @@ encoder extension that translates a given image.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
@@ -21,18 +22,22 @@ from demos.common import (
 )
 from vtl_models.hub import read_card
 from vtl_models.registry import tab
+from vtl_models.smile.limits import DOMAINS, STRENGTH_RANGE
+
+if TYPE_CHECKING:  # the predictor imports torch: the UI is built before any model code is (app.py)
+    from vtl_models.smile.predictor import SmileTransfer
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "smile"
 TAB = tab("smile")
 
 
-def _at_slider(result: dict) -> str:
+def _at_slider(result: SmileTransfer) -> str:
     """The photo and the cartoon at the slider's smile, side by side: one output file (each costs a transfer)."""
-    return png_file(result["at_slider"], "smile_at_slider")
+    return png_file(result.at_slider, "smile_at_slider")
 
 
-def _transfer(image, strength: float, domain: str) -> dict:
-    return get_predictor("smile").transfer(image, float(strength), str(domain or "auto"))
+def _transfer(image, strength: float, domain: str) -> SmileTransfer:
+    return get_predictor("smile").predict(image, float(strength), str(domain or "auto"))
 
 
 @guarded
@@ -45,17 +50,17 @@ def smile_transfer(image, strength: float, domain: str):
     kept result (a gr.State, which the API does not return). The grid is the download (gr.Image's own button)."""
     result = _transfer(image, strength, domain)
     info = (
-        f"{result['message']}  \nRead as a **{result['domain']}** face; the model's smile estimate for it: "
-        f"{result['smile_probability']:.2f}.  \nGrid rows: photo, cartoon; columns: smile off, smile on."
-    ) + domain_note(result["domain_check"], "No tab here translates real faces.")
-    return png_file(result["grid"], "smile_grid"), info, result
+        f"{result.message}  \nRead as a **{result.domain}** face; the model's smile estimate for it: "
+        f"{result.smile_probability:.2f}.  \nGrid rows: photo, cartoon; columns: smile off, smile on."
+    ) + domain_note(result.domain_check, "No tab here translates real faces.")
+    return png_file(result.grid, "smile_grid"), info, result
 
 
-def slider_and_crop(result: dict | None):
+def slider_and_crop(result: SmileTransfer | None):
     """UI-only step after the main endpoint: the slider's picture and the face crop, from the kept transfer."""
     if result is None:  # the transfer failed and said why
         return gr.skip(), gr.skip()
-    return _at_slider(result), png_file(result["input_crop"])
+    return _at_slider(result), png_file(result.input_crop)
 
 
 @guarded
@@ -87,8 +92,8 @@ def create_demo() -> gr.Blocks:
                 image = readable_image(
                     gr.Image(label="Face", type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"])
                 )
-                domain = gr.Radio(["auto", "photo", "cartoon"], value="auto", label="Input domain")
-                strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Smile strength (attribute code)")
+                domain = gr.Radio(["auto", *DOMAINS], value="auto", label="Input domain")
+                strength = gr.Slider(*STRENGTH_RANGE, value=1.0, step=0.05, label="Smile strength (attribute code)")
                 run = gr.Button("Translate", variant="primary")
                 crop = gr.Image(label="Face crop given to the model", type="filepath", interactive=False, height=160)
                 info = gr.Markdown()

@@ -31,7 +31,7 @@ def video_completion(clip, more_frames, mode, steps_text, length, frame_step, sa
 
     predictor = get_predictor("video")
     progress(0.2, desc="Reading frames and completing the sequence")
-    result = predictor.predict_clip(
+    result = predictor.predict(
         clip, more_frames, str(mode), steps_text, length, frame_step, samples=int(samples), seed=int(seed)
     )
     progress(0.7, desc="Writing the GIF and MP4")

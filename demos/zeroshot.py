@@ -9,10 +9,10 @@ import gradio as gr
 from demos.common import get_predictor, guarded, png_file, quality_accordion, readable_image
 from vtl_models.hub import read_card
 from vtl_models.registry import tab
+from vtl_models.zeroshot.limits import DEFAULT_LABELS, MAX_LABEL_CHARS, MAX_LABELS
 from vtl_models.zeroshot.picture import graph_picture
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "zeroshot"
-DEFAULT_LABELS = "animal, rodent, tree, sky, person, vehicle, fruit, building, water"
 SCENE_LABELS = "lake, boat, sunset, moon, snow, water, person, vehicle, house"
 EXAMPLES = (  # real photos first, then generated scenes
     ("squirrel.jpg", DEFAULT_LABELS),
@@ -58,7 +58,7 @@ def create_demo() -> gr.Blocks:
             f"never trained: {', '.join(card['unseen_labels'])}. **Real photos:** the 1,000 ImageNet classes of "
             "EfficientNet-Lite0 on the whole image and 4 corner crops, OpenCV's people and face detectors, colour "
             "priors (sky, clouds, grass, water) and GloVe word vectors, linked to your labels by WordNet hypernyms, "
-            "parts and similarity. At most 50 labels of at most 40 characters."
+            f"parts and similarity. At most {MAX_LABELS} labels of at most {MAX_LABEL_CHARS} characters."
         )
         with gr.Row():
             with gr.Column():

@@ -22,12 +22,12 @@ def read_two_frames(path):
 
 
 CALLS = {  # one request per tab, as the predictor API takes it
-    "smile": lambda p: p.transfer(str(EXAMPLES / "smile" / "photo_0.png")),
+    "smile": lambda p: p.predict(str(EXAMPLES / "smile" / "photo_0.png")),
     "multilabel": lambda p: p.predict(str(EXAMPLES / "multilabel" / "scene_lake.png")),
     "zeroshot": lambda p: p.predict(str(EXAMPLES / "zeroshot" / "squirrel.jpg"), "animal, tree"),
     "reid": lambda p: p.predict(str(EXAMPLES / "reid" / "indoor_id806_camera1.png")),
     "shape3d": lambda p: p.predict(str(EXAMPLES / "shape3d" / "01_chair.png")),
-    "video": lambda p: p.predict(read_two_frames(EXAMPLES / "video" / "shapes_2.gif"), [0, 15], 16, 1, 0),
+    "video": lambda p: p.complete(read_two_frames(EXAMPLES / "video" / "shapes_2.gif"), [0, 15], 16, 1, 0),
 }
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import ast
 import importlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from checks import held_tensors
 from torch import nn
 
 from vtl_models.hub import has_card
@@ -102,34 +102,6 @@ def device_faults(source: str, module: str = "") -> list[str]:
             if func.attr == "from_numpy" and not moved:
                 faults.append(f"line {line}: torch.from_numpy(...) not moved .to(device)")
     return faults
-
-
-def held_tensors(obj: object, path: str = "predictor", seen: set[int] | None = None) -> Iterator[tuple[str, object]]:
-    """(path, tensor) for every tensor reachable from `obj`: parameters and buffers of every submodule, tensors kept
-    as attributes of modules or of the project's own objects (a scorer holding a trunk), in lists and dicts."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen:
-        return
-    seen.add(id(obj))
-    if isinstance(obj, torch.Tensor):
-        yield path, obj
-        return
-    if isinstance(obj, nn.Module):
-        yield from ((f"{path}.{n}", t) for n, t in obj.named_parameters(recurse=False))
-        yield from ((f"{path}.{n}", t) for n, t in obj.named_buffers(recurse=False))
-        for name, child in obj.named_children():
-            yield from held_tensors(child, f"{path}.{name}", seen)
-        items = [(f".{k}", v) for k, v in vars(obj).items() if not k.startswith("_")]  # plain tensor attributes
-    elif isinstance(obj, dict):
-        items = [(f"[{k!r}]", v) for k, v in obj.items()]
-    elif isinstance(obj, (list, tuple, set, frozenset)):
-        items = [(f"[{i}]", v) for i, v in enumerate(obj)]
-    elif type(obj).__module__.startswith("vtl_models") and hasattr(obj, "__dict__"):
-        items = [(f".{k}", v) for k, v in vars(obj).items()]
-    else:
-        return
-    for key, value in items:
-        yield from held_tensors(value, path + key, seen)
 
 
 def load(task: str, device: torch.device):

@@ -88,12 +88,12 @@ def _verdicts(task: str, pattern: str) -> list[bool]:
     files = sorted((Path(__file__).parents[1] / "demos" / "examples" / task).glob(pattern))
     assert files, pattern
     if task == "smile":
-        return [predictor.transfer(str(f))["domain_check"].inside for f in files]
+        return [predictor.predict(str(f)).domain_check.inside for f in files]
     if task == "video":  # a clip's first and eighth frames as interpolation anchors
         from vtl_models.video.predictor import read_clip
 
         clips = [read_clip(f) for f in files]
-        return [predictor.predict([c[0], c[7]], [0, 7], 8, samples=1).domain.inside for c in clips]
+        return [predictor.complete([c[0], c[7]], [0, 7], 8, samples=1).domain.inside for c in clips]
     return [predictor.predict(str(f)).domain.inside for f in files]
 
 

@@ -30,14 +30,14 @@ def test_a_clip_request_is_its_anchors_request_plus_the_clips_own_frames():
 
     predictor = get_predictor("video")
     clip = str(EXAMPLES / "video" / "shapes_1.gif")
-    result = predictor.predict_clip(clip, None, "interpolation", samples=1, seed=3)
+    result = predictor.predict(clip, samples=1, seed=3)
     frames = read_clip(clip)
-    direct = predictor.predict([frames[0], frames[7]], [0, 7], 8, samples=1, seed=3)
+    direct = predictor.complete([frames[0], frames[7]], [0, 7], 8, samples=1, seed=3)
     assert (result.completion.sequences == direct.sequences).all() and result.length == 8
     assert result.truth.shape == (8, predictor.size, predictor.size, 3) and result.columns[0] == "ground truth"
     assert result.movie(2).shape[0] == 8
     with pytest.raises(InvalidInput, match="frame step"):
-        predictor.predict_clip(clip, None, "prediction", frame_step=8)
+        predictor.predict(clip, mode="prediction", frame_step=8)
 
 
 @pytest.mark.skipif(not has_card("reid"), reason="no reid weights committed")

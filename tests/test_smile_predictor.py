@@ -38,8 +38,8 @@ def test_requested_smile_flips_the_evaluators_verdict(predictor, output):
     for domain in ("photo", "cartoon"):
         faces, _ = make_batch(domain, 6, 128, "test", 0)  # fixed held-out faces, rendered at 128 px
         for face in faces:
-            off, on = predictor.transfer(face, 0.0, domain), predictor.transfer(face, 1.0, domain)
-            verdicts = _smile_verdicts([off[output], on[output]], predictor.size)
+            off, on = predictor.predict(face, 0.0, domain), predictor.predict(face, 1.0, domain)
+            verdicts = _smile_verdicts([getattr(off, output), getattr(on, output)], predictor.size)
             flips += int(verdicts[0] == 0 and verdicts[1] == 1)
     assert flips >= 9, f"only {flips} of 12 {output} outputs follow the requested smile"
 
@@ -48,24 +48,24 @@ def test_outputs_and_sampling(predictor):
     from vtl_models.smile.data import make_batch
 
     face = make_batch("photo", 1, 96, "test", 1)[0][0]
-    result = predictor.transfer(face, 0.5)
-    assert result["grid"].shape == (512, 512, 3) and result["grid"].dtype == np.uint8
-    assert result["photo"].shape == result["cartoon"].shape == (256, 256, 3)
-    assert result["domain"] == "photo" and 0.0 <= result["smile_probability"] <= 1.0
+    result = predictor.predict(face, 0.5)
+    assert result.grid.shape == (512, 512, 3) and result.grid.dtype == np.uint8
+    assert result.photo.shape == result.cartoon.shape == (256, 256, 3)
+    assert result.domain == "photo" and 0.0 <= result.smile_probability <= 1.0
     grid = predictor.sample(3, n=3)
     assert grid.shape == (4 * 128, 3 * 128, 3)
     assert np.array_equal(grid, predictor.sample(3, n=3)) and not np.array_equal(grid, predictor.sample(4, n=3))
 
 
 def test_bad_inputs(predictor, tmp_path):
-    assert_refuses_bad_images(predictor.transfer, tmp_path)
+    assert_refuses_bad_images(predictor.predict, tmp_path)
     with pytest.raises(InvalidInput):
-        predictor.transfer(np.zeros((64, 64, 3), np.uint8), strength=3.0)
+        predictor.predict(np.zeros((64, 64, 3), np.uint8), strength=3.0)
     with pytest.raises(InvalidInput):
-        predictor.transfer(np.zeros((64, 64, 3), np.uint8), domain="painting")
+        predictor.predict(np.zeros((64, 64, 3), np.uint8), domain="painting")
     # no face at all: a centre crop is used and the message says so
-    result = predictor.transfer(np.full((300, 200), 128, np.uint16))
-    assert "No face" in result["message"]
+    result = predictor.predict(np.full((300, 200), 128, np.uint16))
+    assert "No face" in result.message
 
 
 def test_real_photo_face_is_found():
@@ -92,7 +92,7 @@ def test_full_tab_api(serve_blocks, predictor, monkeypatch):
     at_slider = client.predict(handle_file(str(example)), 0.5, "auto", api_name="/smile_at_strength")
     assert cv2.imread(at_slider).shape == (256, 512, 3)
     # the button's UI-only step after the endpoint: the slider's picture and the crop, from the kept transfer
-    at_slider, crop = demos.smile.slider_and_crop(predictor.transfer(str(example), 0.5))
+    at_slider, crop = demos.smile.slider_and_crop(predictor.predict(str(example), 0.5))
     assert cv2.imread(at_slider).shape == (256, 512, 3) and cv2.imread(crop).shape == (256, 256, 3)
     samples = client.predict(0, api_name="/smile_sample")
     assert cv2.imread(samples).shape == (4 * 128, 6 * 128, 3)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from vtl_models.common import InvalidInput
 from vtl_models.hub import has_card
@@ -21,7 +22,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "demos" / "examples" / "vide
 def predictor():
     from vtl_models.video.predictor import load_predictor
 
-    return load_predictor("cpu")
+    return load_predictor(torch.device("cpu"))
 
 
 def test_each_anchor_comes_back_at_its_own_step_and_the_length_is_right(predictor):
@@ -32,7 +33,7 @@ def test_each_anchor_comes_back_at_its_own_step_and_the_length_is_right(predicto
 
     clips = [shape_motion(seed, predictor.size) for seed in (20_005_007, 20_005_011, 20_005_021)]
     frames, steps = [clips[0][3], clips[1][0], clips[2][9]], [11, 0, 4]
-    result = predictor.predict(frames, steps, 12, samples=3, seed=1)
+    result = predictor.complete(frames, steps, 12, samples=3, seed=1)
     assert result.sequences.shape == (3, 12, predictor.size, predictor.size, 3)
     for sample in result.sequences:
         for own, step in enumerate(steps):
@@ -47,8 +48,8 @@ def test_same_seed_same_samples_and_samples_differ_where_the_future_is_open(pred
     from vtl_models.video.metrics import diversity
 
     video = shape_motion(20_005_021, predictor.size)
-    first = predictor.predict(list(video[:6]), range(6), 16, samples=4, seed=5)
-    again = predictor.predict(list(video[:6]), range(6), 16, samples=4, seed=5)
+    first = predictor.complete(list(video[:6]), range(6), 16, samples=4, seed=5)
+    again = predictor.complete(list(video[:6]), range(6), 16, samples=4, seed=5)
     np.testing.assert_array_equal(first.sequences, again.sequences)
     spread = [diversity(first.sequences[:, t]) for t in range(16)]
     assert max(spread[:6]) < 0.1 * min(spread[6:]), spread  # the anchors are held
@@ -59,7 +60,7 @@ def test_same_seed_same_samples_and_samples_differ_where_the_future_is_open(pred
 def test_any_image_size_and_mode_is_accepted(predictor):
     grey = np.full((90, 150), 120, np.uint8)
     rgba = np.zeros((40, 40, 4), np.uint8)
-    result = predictor.predict([grey, rgba], [0, 7], 8, samples=1)
+    result = predictor.complete([grey, rgba], [0, 7], 8, samples=1)
     assert result.sequences.shape == (1, 8, predictor.size, predictor.size, 3)
 
 
@@ -76,7 +77,7 @@ def test_any_image_size_and_mode_is_accepted(predictor):
 )
 def test_bad_requests_raise_invalid_input(predictor, frames, steps, length, samples):
     with pytest.raises(InvalidInput):
-        predictor.predict(frames, steps, length, samples=samples)
+        predictor.complete(frames, steps, length, samples=samples)
 
 
 def test_unreadable_clip_gets_a_clear_message(tmp_path):

@@ -15,15 +15,14 @@ import numpy as np
 import torch
 
 from vtl_models.common import InvalidInput, per_thread
-from vtl_models.domain import DomainScorer
+from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.images import center_square, to_image, to_rgb, to_tensor
+from vtl_models.smile.limits import DOMAINS, MAX_SAMPLES, STRENGTH_RANGE
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
 
-DOMAINS = ("photo", "cartoon")
 DISPLAY = 256  # side of each displayed face
-MAX_SAMPLES = 8
 
 
 @dataclass
@@ -42,6 +41,21 @@ def _cascade() -> cv2.CascadeClassifier:
     if cascade.empty():
         raise RuntimeError("OpenCV's Haar face cascade is missing (opencv-python-headless 4.14 ships it)")
     return cascade
+
+
+@dataclass
+class SmileTransfer:
+    """One face translated: uint8 RGB pictures (faces DISPLAY px), the domain it was read as, the smile estimate."""
+
+    grid: np.ndarray  # rows photo, cartoon; columns smile off, on
+    photo: np.ndarray  # the photo at the requested smile strength
+    cartoon: np.ndarray  # the cartoon at the requested smile strength
+    at_slider: np.ndarray  # photo | cartoon at the requested strength, side by side
+    input_crop: np.ndarray  # the face crop the encoder was given, upscaled
+    domain: str  # the domain the input was read as
+    smile_probability: float  # the model's smile estimate for the input
+    message: str  # how the face was found
+    domain_check: Verdict | None  # the face as the model sees it against the training faces (None: no check)
 
 
 def face_view(size: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -110,10 +124,11 @@ class SmilePredictor:
         return to_tensor(crop.image, self.input, self.device), DOMAINS.index(domain), crop
 
     @torch.inference_mode()
-    def transfer(self, image, strength: float = 1.0, domain: str = "auto") -> dict:
+    def predict(self, image, strength: float = 1.0, domain: str = "auto") -> SmileTransfer:
         """Translate a face: 2x2 grid (rows photo/cartoon, columns smile off/on), slider outputs, smile estimate."""
-        if not 0.0 <= float(strength) <= 1.0:
-            raise InvalidInput("the smile strength must be between 0 and 1")
+        low, high = STRENGTH_RANGE
+        if not low <= float(strength) <= high:
+            raise InvalidInput(f"the smile strength must be between {low:g} and {high:g}")
         x, d, crop = self.prepare(image, domain)
         smiles = torch.tensor([0.0, 1.0, float(strength)], device=self.device)
         out = self.model.translate(x.expand(3, -1, -1, -1), d, smiles)  # (3 smiles, 2 domains, 3, S, S)
@@ -123,17 +138,17 @@ class SmilePredictor:
             [np.concatenate([faces[(dom, "off")], faces[(dom, "on")]], 1) for dom in DOMAINS], 0
         )  # rows: photo, cartoon; columns: smile off, on
         smiling = float(self.model.classify(x, d)[0])
-        return {
-            "grid": grid,
-            "photo": faces[("photo", "slider")],
-            "cartoon": faces[("cartoon", "slider")],
-            "at_slider": np.concatenate([faces[("photo", "slider")], faces[("cartoon", "slider")]], 1),  # side by side
-            "input_crop": upscale(crop.image),
-            "domain": DOMAINS[d],
-            "smile_probability": smiling,
-            "message": crop.message,
-            "domain_check": self.domain(crop.image),  # the face as the model sees it, like the bank's faces
-        }
+        return SmileTransfer(
+            grid=grid,
+            photo=faces[("photo", "slider")],
+            cartoon=faces[("cartoon", "slider")],
+            at_slider=np.concatenate([faces[("photo", "slider")], faces[("cartoon", "slider")]], 1),  # side by side
+            input_crop=upscale(crop.image),
+            domain=DOMAINS[d],
+            smile_probability=smiling,
+            message=crop.message,
+            domain_check=self.domain(crop.image),  # the face as the model sees it, like the bank's faces
+        )
 
     @torch.inference_mode()
     def sample(self, seed: int, n: int = 4) -> np.ndarray:
@@ -164,4 +179,4 @@ def load_predictor(device: torch.device, name: str = "default") -> SmilePredicto
     return SmilePredictor(*load_model(name, device))
 
 
-__all__ = ["SmilePredictor", "load_predictor", "crop_face", "guess_domain", "attribute_code"]
+__all__ = ["SmilePredictor", "SmileTransfer", "load_predictor", "crop_face", "guess_domain", "attribute_code"]

@@ -18,8 +18,8 @@ from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.images import center_square, to_rgb
+from vtl_models.video import metrics
 from vtl_models.video.limits import MAX_CLIP_FRAMES, MAX_FRAMES, MAX_LENGTH, MAX_SAMPLES, MODES
-from vtl_models.video.metrics import complete
 from vtl_models.video.model import SRcGAN, VideoConfig
 
 ANCHOR_COLOUR = (255, 140, 0)  # the border of anchor frames in the display
@@ -174,7 +174,7 @@ class VideoPredictor:
         self.domain = DomainScorer("video", self.device)
 
     @torch.inference_mode()
-    def predict(self, frames, anchor_steps, length: int, samples: int = 2, seed: int = 0) -> VideoCompletion:
+    def complete(self, frames, anchor_steps, length: int, samples: int = 2, seed: int = 0) -> VideoCompletion:
         """Complete a sequence of `length` frames from `frames` placed at `anchor_steps` (0-based, same order).
 
         Args:
@@ -202,24 +202,25 @@ class VideoPredictor:
         anchors = np.stack([prepare_frame(f, self.size) for f in frames])
         video = np.zeros((1, int(length), self.size, self.size, 3), np.uint8)
         video[0, steps] = anchors
-        sequences = complete(self.model, video, steps, int(samples), int(seed) % 2**31, card_input=self.input)[0]
+        seed = int(seed) % 2**31  # the stochastic codes' seed
+        sequences = metrics.complete(self.model, video, steps, int(samples), seed, card_input=self.input)[0]
         order = np.argsort(steps)
         return VideoCompletion(sequences, sorted(steps), self.domain.mean(checked(anchors[order])))
 
-    def predict_clip(
+    def predict(
         self,
         clip,
-        more_frames,
-        mode: str,
+        more_frames=None,
+        mode: str = "interpolation",
         steps_text: str = "",
         length: int = MAX_LENGTH,
         frame_step: int = 1,
         samples: int = 2,
         seed: int = 0,
     ) -> ClipCompletion:
-        """Complete a request as the tab makes it: a clip (its every `frame_step`-th frame is the anchors' source
-        and the ground truth) or single frames (`clip` a first image, `more_frames` the rest), placed by `mode`
-        (see `anchor_plan`)."""
+        """Complete a request as the tab makes it: a clip (a path; its every `frame_step`-th frame is the anchors'
+        source and the ground truth) or single frames (`clip` a first image, `more_frames` the rest), placed by
+        `mode` (see `anchor_plan`); `samples` completions from `seed` (see `complete`)."""
         if clip is None and not more_frames:
             raise InvalidInput("give a short clip (GIF or MP4), or 2 or more frames, or pick an example")
         more = [f for f in (more_frames or []) if f is not None]
@@ -229,7 +230,7 @@ class VideoPredictor:
         if len(first) <= 1:
             images = first + more
             steps, length = anchor_plan(mode, len(images), steps_text, length)
-            return ClipCompletion(self.predict(images, steps, length, samples, seed), length)
+            return ClipCompletion(self.complete(images, steps, length, samples, seed), length)
         step = int(frame_step)
         frames = first[::step]
         steps, length = anchor_plan(mode, None, steps_text, length)
@@ -238,7 +239,7 @@ class VideoPredictor:
                 f"the clip gives {len(frames)} frames at a frame step of {step}, but the anchors reach step "
                 f"{max(steps) + 1}: lower the frame step or give a longer clip"
             )
-        completion = self.predict([frames[s] for s in steps], steps, length, samples, seed)
+        completion = self.complete([frames[s] for s in steps], steps, length, samples, seed)
         truth = np.stack([prepare_frame(f, self.size) for f in frames[:length]]) if len(frames) >= length else None
         note = " (frames given beside the clip were not used)" if more else ""
         return ClipCompletion(completion, length, truth, note)

@@ -12,13 +12,12 @@ from vtl_models.images import fit_longest_side, to_rgb, to_tensor
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import pool_maps
 from vtl_models.zeroshot.graph import RELATIONS, SEEN, normalise_rows, relation_matrices, scene_synsets
+from vtl_models.zeroshot.limits import DEFAULT_LABELS, MAX_LABEL_CHARS, MAX_LABELS, MODES
 from vtl_models.zeroshot.photos import SENSE_DECAY, Evidence, PhotoGraph
 from vtl_models.zeroshot.scenes import blind_nodes, load_scene_model, scene_likeness
 from vtl_models.zeroshot.wordnet import load_wordnet
 from vtl_models.zeroshot.wordvectors import load_word_vectors
 
-MAX_LABELS, MAX_LABEL_CHARS = 50, 40
-MODES = ("auto", "scene", "photo")
 WORK_SIDE = 640  # px: photos are downscaled to this longest side before any model sees them
 
 
@@ -127,8 +126,9 @@ class ZeroShotPredictor:
         return SceneGraph(nodes, synsets, node_of, to_numpy(torch.sigmoid(logits)[0]), states, adj)
 
     @torch.inference_mode()
-    def predict(self, image, labels: str | list[str], mode: str = "auto") -> ZeroShotPrediction:
-        """Any image to_rgb accepts + label names (comma-separated text or a list) -> a score per label.
+    def predict(self, image, labels: str | list[str] = DEFAULT_LABELS, mode: str = "auto") -> ZeroShotPrediction:
+        """Any image to_rgb accepts + label names (comma-separated text or a list; the tab's by default) -> a score
+        per label.
 
         mode: "auto" (scenes vs photos by the scene likeness), "scene" or "photo"."""
         image = to_rgb(image)
