@@ -121,8 +121,11 @@ def run(name: str = "default") -> dict:
             if real_maps is not None:
                 claims[claim_name + "_real"] = claim([r[2] for r in runs["model"]], [r[2] for r in runs[side]])
     for side in ("model", "source_only", "mmd_only"):
-        if len(runs[side]) > 1:
-            baselines[f"{side}_seeds" if side != "model" else "arn_seeds"] = [r[0] for r in runs[side]]
+        if len(runs[side]) > 1:  # each side's mean over its seeds, and the per-seed figures
+            figures = [r[0] for r in runs[side]]
+            seeds = {k: round(float(np.mean([f[k] for f in figures])), 4) for k in KEYS if figures[0][k] is not None}
+            seeds |= {f"{k}_per_seed": [f[k] for f in figures] for k in ("rank1", "mAP", "real_rank1", "real_mAP")}
+            baselines["arn_seeds" if side == "model" else f"{side}_seeds"] = seeds
     card = read_card("reid", name)
     return {
         "task": "reid",
