@@ -99,13 +99,11 @@ def use_device(name: str) -> None:
     """Build the predictors on `name` ("auto", "cpu" or "cuda": app.py's --device)."""
     global _device_name
     _device_name = name
-    predictor_device.cache_clear()
 
 
-@functools.cache
 def predictor_device():
-    """The torch.device every predictor is built on, resolved once by pick_device when the first one is built (so
-    building the page does not import torch)."""
+    """The torch.device the predictors are built on, resolved by pick_device when one is built (so building the page
+    does not import torch)."""
     return pick_device(_device_name)
 
 

@@ -38,10 +38,7 @@ def test_predictors_are_built_on_the_chosen_device(monkeypatch):
 
     monkeypatch.setattr(common, "_device_name", common._device_name)
     common.use_device("cpu")
-    try:
-        assert common.predictor_device() == torch.device("cpu")
-    finally:
-        common.predictor_device.cache_clear()
+    assert common.predictor_device() == torch.device("cpu")
 
 
 def test_one_device_has_one_name_so_one_shared_trunk():

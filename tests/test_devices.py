@@ -29,7 +29,6 @@ ON_PURPOSE = {
     ("vtl_models.common", "to_numpy"): "the one way out",
     ("vtl_models.hub", "save_weights"): "safetensors writes CPU tensors",
     ("vtl_models.domain_fit", "fit"): "the fitted bank goes straight to save_weights",
-    ("vtl_models.backbones", "to_tensor"): "returns a CPU batch; its one caller, PhotoGraph.trunk, moves it",
     ("vtl_models.reid.gallery", "ship_features"): "a build script: its predictor is made on the CPU",
 }
 

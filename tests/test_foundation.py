@@ -14,7 +14,7 @@ from skimage import data
 
 from vtl_models import TASKS, backbones
 from vtl_models.common import InvalidInput, pick_device
-from vtl_models.images import to_rgb
+from vtl_models.images import to_rgb, to_tensor
 
 
 def _saved(image: Image.Image, tmp_path, name: str, **kwargs) -> str:
@@ -89,7 +89,7 @@ def test_non_image_files_are_refused(tmp_path):
 def test_backbone_classifies_chelsea_as_a_cat():
     model = backbones.efficientnet_lite0().eval()
     with torch.no_grad():
-        probs = model(backbones.to_tensor(data.chelsea())).softmax(-1)[0]
+        probs = model(to_tensor(data.chelsea(), backbones.INPUT)).softmax(-1)[0]
     top = int(probs.argmax())
     assert "cat" in backbones.imagenet_lemmas()[top]
     assert backbones.imagenet_wordnet_ids()[top] == "n02124075"  # Egyptian cat

@@ -129,23 +129,31 @@ def test_retrieval_metrics_perfect_features():
     assert m["rank1"] == 1.0 and m["mAP"] == 1.0 and m["n_queries"] == 4
 
 
-def test_paired_bootstrap_gives_the_difference_and_a_95_percent_interval():
+def test_the_claim_resamples_identities_and_gives_a_95_percent_interval():
     from scipy.stats import binom
 
-    from vtl_models.reid.metrics import paired_bootstrap
+    from vtl_models.reid.evaluate import claim
 
-    # 8 queries, 3 won by a and none by b: resampled in pairs, the mean difference is Binomial(8, 3/8) / 8
+    def run(hits: np.ndarray, ids: np.ndarray) -> dict:
+        return {"hits": hits, "aps": hits, "ids": ids}
+
+    # 8 people, 3 won by a and none by b: resampled in pairs, the mean difference is Binomial(8, 3/8) / 8
     a, b = np.array([1.0, 1, 0, 1, 0, 1, 1, 0]), np.array([0.0, 1, 0, 0, 0, 1, 0, 0])
-    out = paired_bootstrap(a, b)
-    assert out["difference"] == pytest.approx(3 / 8)
+    out = claim([run(a, np.arange(8))], [run(b, np.arange(8))])
+    assert out["diff"] == pytest.approx(3 / 8) and out["mAP"]["diff"] == pytest.approx(3 / 8)
     np.testing.assert_allclose(out["ci95"], binom.ppf([0.025, 0.975], 8, 3 / 8) / 8, atol=1 / 8 + 1e-9)
-    # 400 queries: the interval is close to the mean +- 1.96 standard errors (a 90% or 50% interval is not)
+    # each person asked twice with the same fate: still 8 people, the same interval (queries are not items)
+    twice = claim(
+        [run(np.repeat(a, 2), np.repeat(np.arange(8), 2))], [run(np.repeat(b, 2), np.repeat(np.arange(8), 2))]
+    )
+    assert twice["ci95"] == out["ci95"]
+    # 400 people: the interval is close to the mean +- 1.96 standard errors (a 90% or 50% interval is not)
     rng = np.random.default_rng(3)
     a = (rng.random(400) < 0.6).astype(float)
     b = np.where(rng.random(400) < 0.8, a, 1 - a)
     diff = a - b
     half = 1.96 * diff.std() / np.sqrt(len(diff))
-    low, high = paired_bootstrap(a, b)["ci95"]
+    low, high = claim([run(a, np.arange(400))], [run(b, np.arange(400))])["ci95"]
     assert 0.9 < (diff.mean() - low) / half < 1.1 and 0.9 < (high - diff.mean()) / half < 1.1, (low, high, half)
 
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import timm
 import torch
 from torch import nn
-
-from vtl_models import images
 
 INPUT_SIZE = 224
 MEAN = (0.5, 0.5, 0.5)  # the TF-Lite weights expect (x - 0.5) / 0.5
@@ -81,11 +78,6 @@ class Backbone(nn.Module):
         """x: (B, 3, S, S) from `images.to_tensor` -> f16 (B, 112, S/16, S/16), f32 (B, 320, S/32, S/32)."""
         f16, f32 = self.net(x)
         return f16, f32
-
-
-def to_tensor(image: np.ndarray, size: int = INPUT_SIZE) -> torch.Tensor:
-    """uint8 RGB (H, W, 3) -> (1, 3, size, size) as the ImageNet weights expect (`images.to_tensor` with INPUT)."""
-    return images.to_tensor(image, {**INPUT, "size": size})
 
 
 @lru_cache(maxsize=1)

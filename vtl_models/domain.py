@@ -29,11 +29,12 @@ class Features:
     """Pooled stride-32 features of the frozen ImageNet trunk: (N, 640) unit vectors (mean and std over space)."""
 
     def __init__(self, device: torch.device | str = "cpu", backbone: torch.nn.Module | None = None, size: int = SIZE):
-        from vtl_models.backbones import Backbone  # the project's frozen trunk, shared with the labels tab
+        from vtl_models.backbones import INPUT, Backbone  # the project's frozen trunk, shared with the labels tab
 
         self.device = torch.device(device)
         self.backbone = backbone or Backbone().to(self.device)
         self.size = size
+        self.input = {**INPUT, "size": size}  # the trunk's normalisation, at this check's size
 
     @staticmethod
     def pool(f32: torch.Tensor) -> np.ndarray:
@@ -43,14 +44,12 @@ class Features:
 
     @torch.inference_mode()
     def __call__(self, images: list[np.ndarray] | np.ndarray, batch: int = 32) -> np.ndarray:
-        from vtl_models.backbones import INPUT
         from vtl_models.images import resize, to_tensor
 
         square = [resize(np.ascontiguousarray(im), self.size) for im in images]
-        trunk_input = {**INPUT, "size": self.size}
         out = []
         for start in range(0, len(square), batch):
-            x = to_tensor(np.stack(square[start : start + batch]), trunk_input, self.device)
+            x = to_tensor(np.stack(square[start : start + batch]), self.input, self.device)
             out.append(self.pool(self.backbone(x)[1]))
         return np.concatenate(out)
 

@@ -18,7 +18,7 @@ from vtl_models.claims import decide
 from vtl_models.domain_fit import ood_auroc
 from vtl_models.hub import has_card, read_card
 from vtl_models.reid.features import load_split, trunk_maps
-from vtl_models.reid.metrics import evaluate_ranking, retrieval_metrics
+from vtl_models.reid.metrics import cosine_distance, evaluate_ranking, retrieval_metrics
 from vtl_models.reid.model import ImageNetHead, Trunk
 from vtl_models.reid.predictor import load_encoder
 from vtl_models.reid.shipped import real_samples
@@ -38,19 +38,16 @@ def _features(encode, maps: torch.Tensor, batch: int = 500) -> np.ndarray:
     return np.concatenate([encode(maps[i : i + batch]).numpy() for i in range(0, len(maps), batch)])
 
 
-def real_metrics(features: np.ndarray, samples: dict, per_query: bool = False) -> dict:
-    """Target B: queries from the start window of each tracklet, gallery = every end-window crop."""
+def real_ranking(features: np.ndarray, samples: dict) -> dict:
+    """Target B's ranking (evaluate_ranking, per query): queries from the start window of each tracklet, gallery =
+    every end-window crop."""
     query, gallery = samples["window"] == 0, samples["window"] == 1
-    d = 1.0 - _unit(features[query]) @ _unit(features[gallery]).T
+    d = cosine_distance(features[query], features[gallery])
     track = samples["track"]
     # the window plays the camera: a query's own window is never in the gallery, so nothing is excluded
-    m = evaluate_ranking(d, track[query], np.zeros(query.sum()), track[gallery], np.ones(gallery.sum()), per_query=True)
-    out = {"real_rank1": m["rank1"], "real_mAP": m["mAP"]}
-    return out | ({"per_query": m} if per_query else {})
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return evaluate_ranking(
+        d, track[query], np.zeros(query.sum()), track[gallery], np.ones(gallery.sum()), per_query=True
+    )
 
 
 def by_identity(per_query: list[dict], key: str) -> tuple[list[np.ndarray], np.ndarray]:
@@ -93,9 +90,8 @@ def run(name: str = "default") -> dict:
         out = {k: m[k] for k in KEYS} | {"real_rank1": None, "real_mAP": None}
         real_query = None
         if real_maps is not None:
-            r = real_metrics(_features(encode, real_maps), real, per_query=True)
-            real_query = r.pop("per_query")
-            out.update(r)
+            real_query = real_ranking(_features(encode, real_maps), real)
+            out.update(real_rank1=real_query["rank1"], real_mAP=real_query["mAP"])
         return out, m, real_query
 
     baselines, cmc, runs = {}, {}, {}
@@ -105,8 +101,7 @@ def run(name: str = "default") -> dict:
         names = (name,) if side == "model" and name != "default" else names
         runs[side] = scored = [score(load_encoder(n).embed) for n in names if has_card("reid", n)]
         if scored:
-            key = "model" if side == "model" else side
-            cmc[key] = scored[0][1]["cmc"]
+            cmc[side] = scored[0][1]["cmc"]
             if side != "model":
                 baselines[side] = scored[0][0]
     if has_card("reid", "target_oracle"):
@@ -120,10 +115,10 @@ def run(name: str = "default") -> dict:
             claims[claim_name] = claim([r[1] for r in runs["model"]], [r[1] for r in runs[side]])
             if real_maps is not None:
                 claims[claim_name + "_real"] = claim([r[2] for r in runs["model"]], [r[2] for r in runs[side]])
-    for side in ("model", "source_only", "mmd_only"):
+    for side in SEED_NAMES:
         if len(runs[side]) > 1:  # each side's mean over its seeds, and the per-seed figures
             figures = [r[0] for r in runs[side]]
-            seeds = {k: round(float(np.mean([f[k] for f in figures])), 4) for k in KEYS if figures[0][k] is not None}
+            seeds = {k: round(float(np.mean([f[k] for f in figures])), 4) for k in KEYS}
             seeds |= {f"{k}_per_seed": [f[k] for f in figures] for k in ("rank1", "mAP", "real_rank1", "real_mAP")}
             baselines["arn_seeds" if side == "model" else f"{side}_seeds"] = seeds
     card = read_card("reid", name)

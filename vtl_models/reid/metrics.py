@@ -61,12 +61,3 @@ def retrieval_metrics(
     distance = cosine_distance(features, features)
     np.fill_diagonal(distance, np.inf)  # never match itself (also removed as same id + same camera)
     return evaluate_ranking(distance, ids, cams, ids, cams, max_rank, per_query)
-
-
-def paired_bootstrap(a: np.ndarray, b: np.ndarray, n: int = 2000, seed: int = 0) -> dict:
-    """Mean of a - b over the same queries, with a 95% percentile interval from resampling queries."""
-    rng = np.random.default_rng(seed)
-    diff = np.asarray(a, float) - np.asarray(b, float)
-    means = diff[rng.integers(0, len(diff), (n, len(diff)))].mean(1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return {"difference": round(float(diff.mean()), 4), "ci95": [round(float(low), 4), round(float(high), 4)]}

@@ -10,9 +10,10 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from vtl_models.backbones import Backbone, to_tensor
+from vtl_models.backbones import Backbone
 from vtl_models.claims import decide
 from vtl_models.common import to_numpy
+from vtl_models.images import to_tensor
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import N_TEST, TEST_SEED, pool_maps, scene_features, test_scenes
 from vtl_models.zeroshot.graph import UNSEEN, scene_synsets
@@ -67,7 +68,7 @@ def ood_auroc(graph: PhotoGraph, scene_feats: torch.Tensor, name: str = "default
     """How well the scene likeness (the auto mode's rule) tells the check's real photos from the test scenes."""
     model, _, card = load_scene_model(name)
     photos = load_check()  # as the predictor sees them: the whole photo at 224 px, one trunk pass
-    photo_feats = torch.cat([pool_maps(*graph.trunk(to_tensor(p["image"]))[:2]) for p in photos])
+    photo_feats = torch.cat([pool_maps(*graph.trunk(to_tensor(p["image"], graph.input))[:2]) for p in photos])
     likeness = np.concatenate([scene_likeness(model, f, card) for f in (scene_feats, photo_feats)])
     is_photo = np.r_[np.zeros(len(scene_feats)), np.ones(len(photos))]
     return round(float(roc_auc_score(is_photo, -likeness)), 4)
