@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vtl_models.backbones import INPUT_SIZE, MEAN, STD, Backbone
+from vtl_models import backbones
+from vtl_models.backbones import INPUT_SIZE, Backbone
 from vtl_models.images import to_tensor
 from vtl_models.multilabel.render import render_scene
 from vtl_models.multilabel.scenes import SIZE
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 TRAIN_SEED, VAL_SEED, TEST_SEED = 0, 1_000_000, 2_000_000
 BACKBONE_INPUT = INPUT_SIZE  # the ImageNet weights' native size; the 128 px scenes are upsampled to it
 # what the heads were trained on (the default card's "input" says the same): scenes upsampled without antialiasing
-INPUT = {"size": BACKBONE_INPUT, "mean": list(MEAN), "std": list(STD), "antialias": False}
+INPUT = {**backbones.INPUT, "antialias": False}
 GENERATOR_VERSION = 2  # bump when render.py changes: the feature cache is keyed on it
 CACHE_DIR = Path(__file__).resolve().parents[2] / "data" / "multilabel"
 

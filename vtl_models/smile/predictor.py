@@ -50,12 +50,16 @@ class SmileTransfer:
     grid: np.ndarray  # rows photo, cartoon; columns smile off, on
     photo: np.ndarray  # the photo at the requested smile strength
     cartoon: np.ndarray  # the cartoon at the requested smile strength
-    at_slider: np.ndarray  # photo | cartoon at the requested strength, side by side
     input_crop: np.ndarray  # the face crop the encoder was given, upscaled
     domain: str  # the domain the input was read as
     smile_probability: float  # the model's smile estimate for the input
     message: str  # how the face was found
     domain_check: Verdict | None  # the face as the model sees it against the training faces (None: no check)
+
+    @property
+    def at_slider(self) -> np.ndarray:
+        """The photo and the cartoon at the requested strength, side by side."""
+        return np.concatenate([self.photo, self.cartoon], 1)
 
 
 def face_view(size: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -142,7 +146,6 @@ class SmilePredictor:
             grid=grid,
             photo=faces[("photo", "slider")],
             cartoon=faces[("cartoon", "slider")],
-            at_slider=np.concatenate([faces[("photo", "slider")], faces[("cartoon", "slider")]], 1),  # side by side
             input_crop=upscale(crop.image),
             domain=DOMAINS[d],
             smile_probability=smiling,
