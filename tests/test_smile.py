@@ -257,3 +257,29 @@ def test_validation_reads_the_val_cartoons_only_and_keeps_the_target_layer_unles
     assert {"default", "shared_d", "source_only_seed0"} <= set(entry["target_attr_acc"])
     layer = entry["decisions"]["target_layer_vs_shared_d"]
     assert layer["kept"].startswith("the shared layer") == (layer["ci95"][1] < 0)
+
+
+def test_cdrd_training_never_reads_a_training_cartoons_smile_label(tmp_path, monkeypatch):
+    """The smile label of a cartoon is the option it was drawn with: validation may read it, the training loop not."""
+    from vtl_models.smile import train
+
+    class Unlabelled(dict):
+        def __getitem__(self, key):
+            assert key != "smile", "a training cartoon's smile label was read"
+            return super().__getitem__(key)
+
+    read = []
+
+    def split(domain, n, size, split="train", chunk=1000, cartoons="procedural"):
+        read.append((domain, split, cartoons))
+        rng = np.random.default_rng(len(read))
+        faces = {"images": rng.integers(0, 256, (8, size, size, 3), dtype=np.uint8), "smile": np.arange(8) % 2}
+        return Unlabelled(faces) if domain == "cartoon" and split == "train" else faces
+
+    monkeypatch.setattr(train, "cached_split", split)
+    sheet = np.zeros((8, 16, 16, 3), np.uint8)
+    monkeypatch.setattr(train, "paired_batch", lambda *a: (None, sheet, sheet))
+    monkeypatch.setattr(train, "RUNS", tmp_path)
+    argv = ["--size", "16", "--width", "8", "--batch", "4", "--steps", "3", "--sample-every", "2", "--no-save"]
+    train.main([*argv, "--cartoons", "lorelei", "--target-warmup", "0"])
+    assert ("cartoon", "train", "lorelei") in read and ("cartoon", "val", "lorelei") in read

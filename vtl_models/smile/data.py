@@ -25,15 +25,23 @@ PRESERVED = ("skin", "hair_colour", "glasses", "eyes")  # the non-smile factors 
 SPLIT_BASE = {"train": 0, "val": 50_000_000, "test": 90_000_000}
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "smile"
 DATA_VERSION = 1  # part of the cache file name: bump it whenever faces.py draws differently
+# the target domain's painter: the procedural flat cartoon of faces.py, or the artist-made Lorelei faces (artwork.py)
+CARTOONS = ("procedural", "lorelei")
 
 
-def render(factors: dict[str, np.ndarray], domain: str, size: int, seed: int) -> np.ndarray:
+def render(
+    factors: dict[str, np.ndarray], domain: str, size: int, seed: int, cartoons: str = "procedural"
+) -> np.ndarray:
     """Render faces of `factors` in `domain` at `size` px -> uint8 (N, size, size, 3).
 
     `seed` drives only the domain's nuisances (light, texture, noise); the face itself is fixed by `factors`.
     """
-    if domain not in DOMAINS:
-        raise KeyError(f"unknown domain {domain!r}; valid: {DOMAINS}")
+    if domain not in DOMAINS or cartoons not in CARTOONS:
+        raise KeyError(f"unknown domain {domain!r} or cartoons {cartoons!r}; valid: {DOMAINS}, {CARTOONS}")
+    if domain == "cartoon" and cartoons == "lorelei":
+        from vtl_models.smile import artwork
+
+        return artwork.render(factors, size, seed)
     rng = np.random.default_rng([seed, DOMAINS.index(domain), 7])
     draw = draw_photo if domain == "photo" else draw_cartoon
     image = draw(factors, size, rng)  # float32 (N, H, W, 3) in [0, 1]
@@ -48,31 +56,36 @@ def render(factors: dict[str, np.ndarray], domain: str, size: int, seed: int) ->
 
 
 def make_batch(
-    domain: str, n: int, size: int = 32, split: str = "train", index: int = 0
+    domain: str, n: int, size: int = 32, split: str = "train", index: int = 0, cartoons: str = "procedural"
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Batch `index` of `split` in `domain`: (uint8 images (n, size, size, 3), factors dict of arrays)."""
     seed = SPLIT_BASE[split] + index
     # photo and cartoon draw independent factors (unpaired domains): the domain index enters the factor seed.
     factors = sample_factors(np.random.default_rng([seed, DOMAINS.index(domain), 1]), n)
-    return render(factors, domain, size, seed), factors
+    return render(factors, domain, size, seed, cartoons), factors
 
 
-def paired_batch(n: int, size: int = 32, split: str = "test", index: int = 0) -> tuple[dict, np.ndarray, np.ndarray]:
+def paired_batch(
+    n: int, size: int = 32, split: str = "test", index: int = 0, cartoons: str = "procedural"
+) -> tuple[dict, np.ndarray, np.ndarray]:
     """The same faces in both domains (for sample grids and evaluation only): (factors, photos, cartoons)."""
     seed = SPLIT_BASE[split] + index
     factors = sample_factors(np.random.default_rng([seed, 99, 1]), n)
-    return factors, render(factors, "photo", size, seed), render(factors, "cartoon", size, seed)
+    return factors, render(factors, "photo", size, seed), render(factors, "cartoon", size, seed, cartoons)
 
 
-def cached_split(domain: str, n: int, size: int, split: str = "train", chunk: int = 1000) -> dict[str, np.ndarray]:
+def cached_split(
+    domain: str, n: int, size: int, split: str = "train", chunk: int = 1000, cartoons: str = "procedural"
+) -> dict[str, np.ndarray]:
     """`n` faces of `split`/`domain` at `size`, generated once and cached under data/smile/ (git-ignored)."""
-    path = DATA_DIR / f"v{DATA_VERSION}_{split}_{domain}_{size}_{n}.npz"
+    world = "" if domain == "photo" or cartoons == "procedural" else f"{cartoons}_"
+    path = DATA_DIR / f"v{DATA_VERSION}_{split}_{world}{domain}_{size}_{n}.npz"
     if path.exists():
         with np.load(path) as data:
             return {k: data[k] for k in data.files}
     images, factor_parts = [], []
     for index in range((n + chunk - 1) // chunk):
-        batch, factors = make_batch(domain, min(chunk, n - index * chunk), size, split, index)
+        batch, factors = make_batch(domain, min(chunk, n - index * chunk), size, split, index, cartoons)
         images.append(batch)
         factor_parts.append(factors)
     out = {"images": np.concatenate(images)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import logging
 import signal
 import sys
@@ -26,8 +27,10 @@ from tqdm import tqdm
 from vtl_models.common import seed_everything
 from vtl_models.hub import has_card, load_weights, resumed_stages, save_weights, stage_fields
 from vtl_models.images import SIGNED, to_image, to_tensor
+from vtl_models.smile import artwork
 from vtl_models.smile.baseline import train_source_only
-from vtl_models.smile.data import cached_split, paired_batch, to_float
+from vtl_models.smile.calibrate import PATH as CALIBRATION
+from vtl_models.smile.data import CARTOONS, cached_split, paired_batch, to_float
 from vtl_models.smile.evaluator import load_evaluator, predict
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
 
@@ -42,6 +45,11 @@ DEVIATIONS = [
     "D's target low-level layer D_T starts as a copy of D_S and is pulled to it by a penalty (--tie): with no target"
     " labels, an untied D_T let the target attribute convention drift away from the source one",
 ]
+
+CARTOON_TEXT = {
+    "procedural": "flat procedural 'cartoon' faces",
+    "lorelei": "artist-drawn Lorelei cartoon faces (DiceBear)",
+}
 
 
 def bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
@@ -139,6 +147,15 @@ def smile_probe(model: CDRD, generator, judge, n: int = 200) -> dict[str, float]
     return out
 
 
+@torch.no_grad()
+def val_target_accuracy(model: CDRD, val: dict[str, np.ndarray]) -> float:
+    """target_attr_acc (the attribute head through D_T) on labelled validation cartoons: monitoring, never a loss."""
+    model.eval()
+    hits = (model.classify(torch.from_numpy(to_float(val["images"])), 1) > 0.5).numpy() == val["smile"]
+    model.train()
+    return round(float(hits.mean()), 3)
+
+
 def lr_scale(done: float, decay: float) -> float:
     """Learning-rate factor when `done` of the budget (time or steps) is spent: 1, then linear to 0 over `decay`."""
     return min(1.0, (1.0 - done) / decay) if decay > 0 else 1.0
@@ -150,14 +167,14 @@ def export_state(model: CDRD, generator) -> dict[str, torch.Tensor]:
 
 
 @torch.no_grad()
-def sample_grid(model: CDRD, generator, path: Path, size: int) -> None:
+def sample_grid(model: CDRD, generator, path: Path, size: int, cartoons: str = "procedural") -> None:
     """Rows: photo no smile / smile, cartoon no smile / smile (same z per column); then translations of test faces."""
     model.eval()
     saved = model.generator
     model.generator = generator
     rows = [model.sample(8, torch.full((8,), float(s)), seed=1234)[:, d] for d in (0, 1) for s in (0, 1)]
-    _, photos, cartoons = paired_batch(8, size, "val", 0)
-    for domain, images in ((0, photos), (1, cartoons)):
+    _, photos, drawn = paired_batch(8, size, "val", 0, cartoons)
+    for domain, images in ((0, photos), (1, drawn)):
         x = torch.from_numpy(to_float(images))
         rows.append(x)
         for s in (0, 1):
@@ -183,6 +200,7 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
             "steps": steps,
             "batch": args.batch,
             "n_train_per_domain": args.n_train,
+            "cartoons": args.cartoons,
             "target_warmup": args.target_warmup,
             "target_cls": args.target_cls,
             "tie": args.tie,
@@ -191,9 +209,14 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
             "lr": args.lr,
             "lr_decay": args.decay,
         },
-        "licence": "no pretrained parts; trained here on procedural data (vtl_models/smile/data.py)",
+        "licence": "no pretrained parts; trained here on procedural data (vtl_models/smile/data.py)"
+        + (
+            "" if args.cartoons == "procedural" else f" and cartoons of {artwork.LICENCE} (vtl_models/smile/artwork.py)"
+        ),
         "deviations_from_paper": DEVIATIONS,
-        "trained_on": "procedural shaded 'photo' faces (smile labels) and flat 'cartoon' faces (no labels), 32x32",
+        "trained_on": f"procedural shaded 'photo' faces (smile labels) and {CARTOON_TEXT[args.cartoons]} (no labels), "
+        f"{cfg.size}x{cfg.size}",
+        **({"calibration": json.loads(CALIBRATION.read_text())} if args.cartoons != "procedural" else {}),
     }
 
 
@@ -220,6 +243,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--n-train", type=int, default=40_000, help="cached training faces per domain")
+    parser.add_argument("--cartoons", choices=CARTOONS, default="procedural", help="the target domain's faces")
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--cls", type=float, default=1.0, help="weight of the attribute losses")
     parser.add_argument("--rec", type=float, default=2.0, help="weight of the encoder's image reconstruction")
@@ -265,7 +289,8 @@ def main(argv: list[str]) -> None:
     cfg = CDRDConfig(size=args.size, width=args.width, shared_stages=args.shared_stages)
     photos = cached_split("photo", args.n_train, args.size, "train")
     xs_all, ls_all = torch.from_numpy(photos["images"]), torch.from_numpy(photos["smile"])
-    xt_all = torch.from_numpy(cached_split("cartoon", args.n_train, args.size, "train")["images"])  # images only
+    cartoons = cached_split("cartoon", args.n_train, args.size, "train", cartoons=args.cartoons)
+    xt_all = torch.from_numpy(cartoons["images"])  # images only
     model = build_model(cfg, args.shared_d)
     earlier: list[dict] = []
     if args.resume:  # a further stage on top of the weights this run would write (optimiser state starts afresh)
@@ -277,7 +302,8 @@ def main(argv: list[str]) -> None:
     opt_d = torch.optim.Adam(model.discriminator.parameters(), args.lr, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam([*model.generator.parameters(), *model.encoder.parameters()], args.lr, betas=(0.5, 0.999))
     rng = np.random.default_rng([args.seed, len(earlier)] if earlier else args.seed)
-    judge = load_evaluator() if has_card("smile", "evaluator") else None
+    judge = load_evaluator() if has_card("smile", "evaluator") and args.cartoons == "procedural" else None
+    val = cached_split("cartoon", 500, args.size, "val", cartoons=args.cartoons)  # labelled validation cartoons
     run_dir = RUNS / args.name
     stop = []  # SIGTERM / Ctrl-C end the loop early and the weights are still saved
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -308,15 +334,16 @@ def main(argv: list[str]) -> None:
             bar.set_postfix({k: f"{v:.3f}" for k, v in stats.items()})
         if step % args.sample_every == 0:
             probe = {k: round(v, 2) for k, v in smile_probe(model, ema, judge).items()} if judge else {}
+            probe["val_target_acc"] = val_target_accuracy(model, val)
             log.info("step %d %.0fs %s smile rate %s", step, time.time() - start, _rounded(stats), probe)
-            sample_grid(model, ema, run_dir / f"step_{step:06d}.png", args.size)
+            sample_grid(model, ema, run_dir / f"step_{step:06d}.png", args.size, args.cartoons)
         if step % args.checkpoint_every == 0:
             run_dir.mkdir(parents=True, exist_ok=True)
             save_file({k: v.clone() for k, v in export_state(model, ema).items()}, run_dir / "checkpoint.tmp")
             (run_dir / "checkpoint.tmp").replace(run_dir / "checkpoint.safetensors")
     bar.close()
     seconds = time.time() - start
-    sample_grid(model, ema, run_dir / "final.png", args.size)
+    sample_grid(model, ema, run_dir / "final.png", args.size, args.cartoons)
     if not args.no_save:
         card = build_card(cfg, args, step - first, seconds, argv, earlier)
         path = save_weights("smile", args.name, export_state(model, ema), card, half=True)

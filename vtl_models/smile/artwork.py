@@ -1,0 +1,71 @@
+"""Artist-made cartoon faces for the smile task's target domain: DiceBear's "Lorelei" style, rendered from factors.
+
+Design by Lisa Wischofsky, CC0 1.0 (public domain); DiceBear code MIT (Florian Koerner); rasterised by resvg-js (MPL
+2.0). Node renders them at data-generation time only (`lorelei.mjs`); the npm packages are installed by `install()`
+into data/smile/node (git-ignored), pinned below. Nothing of node is needed to serve or test the app: tests read the
+few committed renders in demos/examples/smile/lorelei/ (LICENCE.md beside them).
+
+A face is drawn from the shared factors of faces.py: skin tone, hair colour, glasses and background come from them,
+the mouth is one of the artist's "happy" mouths for a smile and one of the "sad" ones otherwise (the smile label is the
+option a face was drawn with); every other part (hair style, eyes, brows, nose, head) is the style's own seeded choice.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vtl_models.smile.faces import HAIR_CARTOON, SKIN_CARTOON
+
+NODE_DIR = Path(__file__).resolve().parents[2] / "data" / "smile" / "node"
+SCRIPT = Path(__file__).with_name("lorelei.mjs")
+PACKAGES = ("@dicebear/core@9.4.3", "@dicebear/lorelei@9.4.3", "@resvg/resvg-js@2.6.2")
+CROP = (0.14, 0.08, 0.72)  # left, top, side of the square around the head, as shares of the avatar
+LICENCE = "Lorelei by Lisa Wischofsky, CC0 1.0, via DiceBear (MIT)"
+
+
+def install() -> Path:
+    """The pinned npm packages under data/smile/node (installed once, by name from the npm registry)."""
+    if not (NODE_DIR / "node_modules" / "@dicebear" / "lorelei").exists():
+        NODE_DIR.mkdir(parents=True, exist_ok=True)
+        (NODE_DIR / "package.json").write_text('{"private": true, "type": "module"}\n')
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", *PACKAGES], cwd=NODE_DIR, check=True)
+    return NODE_DIR
+
+
+def _hex(rgb: np.ndarray) -> str:
+    return "".join(f"{int(round(255 * float(c))):02x}" for c in np.clip(rgb, 0, 1))
+
+
+def render(factors: dict[str, np.ndarray], size: int, seed: int) -> np.ndarray:
+    """Lorelei faces of `factors` at `size` px -> uint8 (N, size, size, 3). `seed` picks the style's free parts."""
+    faces = [
+        {
+            "seed": f"{seed}-{i}",
+            "smile": bool(factors["smile"][i]),
+            "skin": _hex(SKIN_CARTOON[factors["skin"][i]]),
+            "hair": _hex(HAIR_CARTOON[factors["hair_colour"][i]]),
+            "glasses": bool(factors["glasses"][i]),
+            "background": _hex(factors["background"][i]),
+        }
+        for i in range(len(factors["smile"]))
+    ]
+    side = int(round(size / CROP[2] * 2))  # twice the output size, then area-downsampled: clean thin lines
+    node = install()
+    script = node / SCRIPT.name
+    if not script.exists() or script.read_bytes() != SCRIPT.read_bytes():
+        script.write_bytes(SCRIPT.read_bytes())  # run beside its node_modules so the imports resolve
+    raw = subprocess.run(
+        ["node", str(script), str(side)], input=json.dumps(faces).encode(), capture_output=True, check=True
+    ).stdout
+    rgba = np.frombuffer(raw, np.uint8).reshape(len(faces), side, side, 4)
+    left, top, crop = (int(round(v * side)) for v in CROP)
+    out = np.empty((len(faces), size, size, 3), np.uint8)
+    for i, face in enumerate(rgba):
+        square = face[top : top + crop, left : left + crop, :3]
+        out[i] = cv2.resize(np.ascontiguousarray(square), (size, size), interpolation=cv2.INTER_AREA)
+    return out
