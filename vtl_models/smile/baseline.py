@@ -26,13 +26,14 @@ from vtl_models.smile.model import CDRDConfig, Discriminator
 log = logging.getLogger("vtl.smile.baseline")
 
 
-def name_of(seed: int) -> str:
-    return f"source_only_seed{seed}"
+def name_of(seed: int, cartoons: str = "procedural") -> str:
+    """The baseline's weights name; a world other than the procedural one has its own (its size and data differ)."""
+    return f"source_only_seed{seed}" if cartoons == "procedural" else f"source_only_{cartoons}_seed{seed}"
 
 
-def load_source_only(seed: int) -> Discriminator:
-    """The committed source-only baseline of training seed `seed` (weights/smile/source_only_seed<N>)."""
-    return load_model("smile", name_of(seed), lambda card: Discriminator(CDRDConfig(**card.config)))[0]
+def load_source_only(seed: int, cartoons: str = "procedural") -> Discriminator:
+    """The committed source-only baseline of training seed `seed` (weights/smile/source_only[_<world>]_seed<N>)."""
+    return load_model("smile", name_of(seed, cartoons), lambda card: Discriminator(CDRDConfig(**card.config)))[0]
 
 
 def train_source_only(args, argv: list[str]) -> None:
@@ -71,7 +72,8 @@ def train_source_only(args, argv: list[str]) -> None:
             "seed": args.seed,
         },
         "licence": "no pretrained parts; trained here on procedural data (vtl_models/smile/data.py)",
-        "trained_on": "procedural shaded 'photo' faces with smile labels, 32x32; no cartoons",
+        "trained_on": f"procedural shaded 'photo' faces with smile labels, {cfg.size}x{cfg.size}; no cartoons",
+        "paired_world": args.cartoons,
     }
-    path = save_weights("smile", name_of(args.seed), net.state_dict(), card, half=True)
+    path = save_weights("smile", name_of(args.seed, args.cartoons), net.state_dict(), card, half=True)
     log.info("saved %s after %d steps, %.0f s", path, steps, time.time() - start)

@@ -23,7 +23,7 @@ from vtl_models.domain_fit import ood_auroc
 from vtl_models.hub import has_card
 from vtl_models.smile.baseline import load_source_only, name_of
 from vtl_models.smile.data import PRESERVED, make_batch, to_float
-from vtl_models.smile.evaluator import load_evaluator, predict
+from vtl_models.smile.evaluator import DRAWN, load_evaluator, predict
 from vtl_models.smile.model import CDRDConfig, Discriminator
 
 log = logging.getLogger("vtl.smile.eval")
@@ -32,11 +32,18 @@ BASELINE_SEEDS = 3  # the source-only baseline is the mean of this many training
 DOMAINS = ("photo", "cartoon")
 
 
-def faces(domain: str, n: int, size: int, split: str = "test") -> tuple[torch.Tensor, dict[str, np.ndarray]]:
+def faces(
+    domain: str, n: int, size: int, split: str = "test", cartoons: str = "procedural"
+) -> tuple[torch.Tensor, dict[str, np.ndarray]]:
     """`n` regenerated faces of `split` as float tensors (N, 3, size, size) and their factors."""
-    parts = [make_batch(domain, min(500, n - i), size, split, i // 500) for i in range(0, n, 500)]
+    parts = [make_batch(domain, min(500, n - i), size, split, i // 500, cartoons) for i in range(0, n, 500)]
     factors = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
     return torch.from_numpy(to_float(np.concatenate([p[0] for p in parts]))), factors
+
+
+def cartoons_of(card) -> str:
+    """The cartoon world a CDRD run was trained on (runs before the choice existed: procedural)."""
+    return card.raw["training"].get("cartoons", "procedural")
 
 
 def one_nn_accuracy(a: np.ndarray, b: np.ndarray) -> float:
@@ -80,16 +87,17 @@ def source_only(
     return net.eval()
 
 
-def source_only_runs(cfg: CDRDConfig) -> dict[str, list[Discriminator]]:
+def source_only_runs(cfg: CDRDConfig, cartoons: str = "procedural") -> dict[str, list[Discriminator]]:
     """The source-only baselines, BASELINE_SEEDS training seeds each: `source_only` at CDRD's data and steps budget
     (committed weights, vtl_models/smile/baseline.py) when they exist, and `source_only_800`, trained here in
     seconds (800 steps on 8,000 photos; `source_only` itself where the committed ones are absent)."""
     train_photos, train_factors = faces("photo", 8000, cfg.size, "train")
     with torch.enable_grad():
         short = [source_only(cfg, train_photos, train_factors["smile"], seed) for seed in range(BASELINE_SEEDS)]
-    if not all(has_card("smile", name_of(seed)) for seed in range(BASELINE_SEEDS)):
+    if not all(has_card("smile", name_of(seed, cartoons)) for seed in range(BASELINE_SEEDS)):
         return {"source_only": short}
-    return {"source_only": [load_source_only(seed) for seed in range(BASELINE_SEEDS)], "source_only_800": short}
+    committed = [load_source_only(seed, cartoons) for seed in range(BASELINE_SEEDS)]
+    return {"source_only": committed, "source_only_800": short}
 
 
 @torch.no_grad()
@@ -103,10 +111,12 @@ def _smile_accuracy(net: Discriminator, x: torch.Tensor, domain: int, smile: np.
     return float(_smile_hits(net, x, domain, smile).mean())
 
 
-def cdrd_seeds() -> list[str]:
-    """The CDRD runs that differ only in their training seed: the default (seed 0) and the committed
-    weights/smile/cdrd_seed<N> (`train smile --seed N --name cdrd_seedN` with the default's options)."""
-    return ["default"] + [f"cdrd_seed{s}" for s in range(1, BASELINE_SEEDS) if has_card("smile", f"cdrd_seed{s}")]
+def cdrd_seeds(name: str = "default") -> list[str]:
+    """The CDRD runs that differ only in their training seed: `name` (seed 0) and the committed
+    weights/smile/<prefix>_seed<N> (`train smile --seed N --name <prefix>_seedN` with its options), where the
+    prefix is "cdrd" for the default and the run's own name otherwise."""
+    prefix = "cdrd" if name == "default" else name
+    return [name] + [f"{prefix}_seed{s}" for s in range(1, BASELINE_SEEDS) if has_card("smile", f"{prefix}_seed{s}")]
 
 
 def paired_claim(model_hits: list[np.ndarray], baseline_hits: list[np.ndarray]) -> dict:
@@ -126,9 +136,10 @@ def run(name: str = "default") -> dict:
     torch.set_num_threads(2)
     model, card = load_model(name)
     cfg = model.cfg
-    judge = load_evaluator()
-    real = {d: faces(d, N_TEST, cfg.size) for d in DOMAINS}
-    reference = {d: faces(d, N_TEST, cfg.size, "val") for d in DOMAINS}  # a second real sample: the realism floor
+    cartoons = cartoons_of(card)
+    judge = load_evaluator(cartoons)
+    real = {d: faces(d, N_TEST, cfg.size, "test", cartoons) for d in DOMAINS}
+    reference = {d: faces(d, N_TEST, cfg.size, "val", cartoons) for d in DOMAINS}  # a second real sample: the floor
     metrics: dict[str, float] = {}
     ref_metrics: dict[str, float] = {}
     gen = np.random.default_rng(7)
@@ -164,15 +175,14 @@ def run(name: str = "default") -> dict:
         # factor preservation: the other domain's faces translated here, smile as encoded
         f_other = real[other][1]
         _, pred_keep = predict(judge, to_tensor(as_encoded[other][:, d]))
-        preserved += [float((pred_keep[k] == f_other[k]).mean()) for k in PRESERVED]
+        preserved += [float((pred_keep[k] == f_other[k]).mean()) for k in PRESERVED if k in DRAWN[cartoons]]
         metrics[f"smile_kept_{other}_to_{domain}"] = float((pred_keep["smile"] == f_other["smile"]).mean())
         log.info("%s done %.0fs", domain, time.time() - start)
     x_cartoon, f_cartoon = real["cartoon"]
     cdrd_hits = _smile_hits(model.discriminator, x_cartoon, 1, f_cartoon["smile"])
     metrics["target_attr_acc"] = float(cdrd_hits.mean())
-    seed_hits = [cdrd_hits] + [
-        _smile_hits(load_model(name)[0].discriminator, x_cartoon, 1, f_cartoon["smile"]) for name in cdrd_seeds()[1:]
-    ]
+    other_seeds = [load_model(seed)[0].discriminator for seed in cdrd_seeds(name)[1:]]
+    seed_hits = [cdrd_hits] + [_smile_hits(net, x_cartoon, 1, f_cartoon["smile"]) for net in other_seeds]
     baselines = {}
     if len(seed_hits) > 1:  # the same CDRD options, other training seeds (eval-only weights)
         per_seed = [float(h.mean()) for h in seed_hits]
@@ -187,7 +197,7 @@ def run(name: str = "default") -> dict:
     metrics.update({f"evaluator_smile_acc_real_{d}": v for d, v in judged_real.items()})
     # held-out generated faces against real photos, each framed as the tab frames an upload (vtl_models/domain.py)
     metrics["ood_auroc"] = ood_auroc("smile", prepare=face_view(cfg.size))
-    for key, nets in source_only_runs(cfg).items():
+    for key, nets in source_only_runs(cfg, cartoons).items():
         hits = [_smile_hits(net, x_cartoon, 0, f_cartoon["smile"]) for net in nets]  # never saw a cartoon: photo path
         accuracy = [float(h.mean()) for h in hits]
         baselines[key] = {

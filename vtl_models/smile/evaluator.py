@@ -17,15 +17,23 @@ import torch.nn.functional as F
 from torch import nn
 
 from vtl_models.images import SIGNED
-from vtl_models.smile.data import FACTOR_CLASSES, cached_split, to_float
+from vtl_models.smile.artwork import LICENCE
+from vtl_models.smile.data import CARTOONS, FACTOR_CLASSES, cached_split, to_float
 
 log = logging.getLogger("vtl.smile.evaluator")
 HEADS = ("smile", "skin", "hair_colour", "eyes", "glasses", "hair_style")
 FEATURES = 128
+# the factors each cartoon painter draws: Lorelei faces take skin, hair colour, glasses and the smile from the factors
+# and choose their own eyes and hair style, so those heads learn from photos alone there
+DRAWN = {"procedural": HEADS, "lorelei": ("smile", "skin", "hair_colour", "glasses")}
+
+
+def name_of(cartoons: str) -> str:
+    return "evaluator" if cartoons == "procedural" else f"evaluator_{cartoons}"
 
 
 class Evaluator(nn.Module):
-    """Image (B, 3, 32, 32) in [-1, 1] -> penultimate features (B, 128) and one logit vector per factor."""
+    """Image (B, 3, S, S) in [-1, 1] -> penultimate features (B, 128) and one logit vector per factor."""
 
     def __init__(self, width: int = 32):
         super().__init__()
@@ -48,7 +56,7 @@ class Evaluator(nn.Module):
 
 @torch.no_grad()
 def predict(model: Evaluator, images: torch.Tensor, batch: int = 500) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Features (N, 128) and predicted class per factor for float images (N, 3, 32, 32)."""
+    """Features (N, 128) and predicted class per factor for float images (N, 3, S, S)."""
     model.eval()
     feats, preds = [], {k: [] for k in HEADS}
     for i in range(0, len(images), batch):
@@ -59,11 +67,11 @@ def predict(model: Evaluator, images: torch.Tensor, batch: int = 500) -> tuple[n
     return np.concatenate(feats), {k: np.concatenate(v) for k, v in preds.items()}
 
 
-def load_evaluator() -> Evaluator:
-    """The committed evaluator weights."""
+def load_evaluator(cartoons: str = "procedural") -> Evaluator:
+    """The committed evaluator of the world with `cartoons` (weights/smile/evaluator[_<cartoons>])."""
     from vtl_models.hub import load_model
 
-    return load_model("smile", "evaluator", lambda card: Evaluator(card.config["width"]))[0]
+    return load_model("smile", name_of(cartoons), lambda card: Evaluator(card.config["width"]))[0]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -73,14 +81,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cartoons", choices=CARTOONS, default="procedural")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     start = time.time()
-    parts = [cached_split(d, args.n, args.size, "val") for d in ("photo", "cartoon")]
+    parts = [cached_split(d, args.n, args.size, "val", cartoons=args.cartoons) for d in ("photo", "cartoon")]
     x = torch.from_numpy(np.concatenate([p["images"] for p in parts]))
     y = {k: torch.from_numpy(np.concatenate([p[k] for p in parts])) for k in HEADS}
+    drawn = {k: torch.from_numpy(np.r_[np.ones(args.n), np.full(args.n, k in DRAWN[args.cartoons])]) for k in HEADS}
     model = Evaluator()
     opt = torch.optim.Adam(model.parameters(), 2e-3)
     steps = args.epochs * len(x) // 128
@@ -94,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         batch = batch + 0.05 * torch.randn_like(batch)
         batch = torch.roll(batch, shifts=tuple(torch.randint(-1, 2, (2,), generator=gen).tolist()), dims=(2, 3))
         _, logits = model(batch)
-        loss = sum(F.cross_entropy(logits[k], y[k][idx]) for k in HEADS)
+        loss = sum((F.cross_entropy(logits[k], y[k][idx], reduction="none") * drawn[k][idx]).mean() for k in HEADS)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -103,14 +113,17 @@ def main(argv: list[str] | None = None) -> None:
             log.info("step %d/%d loss %.3f %.0fs", step, steps, loss.item(), time.time() - start)
     accuracy = {}
     for domain in ("photo", "cartoon"):
-        test = cached_split(domain, 2000, args.size, "test")
+        test = cached_split(domain, 2000, args.size, "test", cartoons=args.cartoons)
         _, preds = predict(model, torch.from_numpy(to_float(test["images"])))
-        accuracy[domain] = {k: round(float((preds[k] == test[k]).mean()), 4) for k in HEADS}
+        heads = HEADS if domain == "photo" else DRAWN[args.cartoons]
+        accuracy[domain] = {k: round(float((preds[k] == test[k]).mean()), 4) for k in heads}
     log.info("evaluator test accuracy %s", accuracy)
     from vtl_models.hub import save_weights
 
     card = {
         "config": {"width": 32, "heads": {k: FACTOR_CLASSES[k] for k in HEADS}, "features": FEATURES},
+        "cartoons": args.cartoons,
+        "heads_trained_on_cartoons": list(DRAWN[args.cartoons]),
         "input": {"size": args.size, **SIGNED},
         "labels": list(HEADS),
         "training": {
@@ -120,10 +133,11 @@ def main(argv: list[str] | None = None) -> None:
             "steps": steps,
         },
         "test_accuracy_on_real_faces": accuracy,
-        "licence": "no pretrained parts",
-        "trained_on": "procedural photo and cartoon faces with all their ground-truth factors; a measuring tool only",
+        "licence": "no pretrained parts" + ("" if args.cartoons == "procedural" else f"; cartoons: {LICENCE}"),
+        "trained_on": f"procedural photos and {args.cartoons} cartoon faces with their ground-truth factors, "
+        f"{args.size} px; a measuring tool only",
     }
-    save_weights("smile", "evaluator", model.state_dict(), card)
+    save_weights("smile", name_of(args.cartoons), model.state_dict(), card)
 
 
 if __name__ == "__main__":
