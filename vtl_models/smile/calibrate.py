@@ -5,7 +5,8 @@ low-level layer, shared layers, attribute head) are trained for the same steps a
 cartoons (val split, disjoint seeds from train and test; test is read by eval alone):
 - `source_only`: trained on labelled photos only, no cartoon seen: the claim's baseline; the gap needs it weak;
 - `target_oracle`: trained on labelled training cartoons: an upper bound (labels CDRD never has), never served.
-Writes weights/smile/calibration.json, which the CDRD run on that world copies into its card as `calibration`.
+Writes vtl_models/smile/calibration.json (a record beside the code: weights/ holds cards only), which the CDRD run
+on that world copies into its card as `calibration`.
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vtl_models.hub import WEIGHTS_DIR
 from vtl_models.images import SIGNED, to_tensor
 from vtl_models.smile.data import CARTOONS, cached_split
 from vtl_models.smile.model import CDRDConfig, Discriminator
 
-PATH = WEIGHTS_DIR / "smile" / "calibration.json"
+PATH = Path(__file__).with_name("calibration.json")
 BARS = {"source_only": ("<=", 0.70), "target_oracle": (">=", 0.95)}
 
 
