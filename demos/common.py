@@ -23,7 +23,16 @@ from PIL import Image
 from vtl_models.common import InvalidInput, on_zero_gpu, pick_device
 from vtl_models.hub import WeightsError, has_card, read_card
 from vtl_models.registry import tab
-from vtl_models.report import BARS, CLAIMS_RULE, bars_table, caveats_list, claims_table, metrics_table, verdicts
+from vtl_models.report import (
+    BARS,
+    CLAIMS_RULE,
+    bars_table,
+    caveats_list,
+    claims_table,
+    metrics_table,
+    photo_mode_table,
+    verdicts,
+)
 
 log = logging.getLogger("vtl.demos")
 
@@ -225,9 +234,10 @@ def quality_markdown(task: str, report: dict | None = None) -> str:
             lines += [f"**The paper's claims** ({CLAIMS_RULE}):", "", claims, ""]
         if caveats := caveats_list(card):
             lines += ["**Caveats:**", "", caveats, ""]
+        lines += [metrics_table(report), ""]
+        if photo_mode := photo_mode_table(report):
+            lines += [photo_mode, ""]
         lines += [
-            metrics_table(report),
-            "",
             f"Held-out test items: {report.get('n_test')}; reproduce with `python -m vtl_models eval {task} --json`.",
         ]
     else:

@@ -37,7 +37,8 @@ def zero_shot(image, labels: str, mode: str = "auto"):
         f"the ML-ZSL gated graph network over the {len(card['labels'])} scene labels ({len(card['seen_labels'])} "
         f"seen in training, {len(card['unseen_labels'])} never) and your labels"
         if prediction.mode == "scene"
-        else "ImageNet beliefs (whole image + 4 crops), detectors, colour priors and word vectors, through WordNet"
+        else "ImageNet beliefs (whole image + 4 crops), detectors, colour priors and word vectors, through WordNet "
+        "with fixed edge weights (no learned weights)"
     )
     note = (
         f"**Mode:** {prediction.mode} (scene likeness {prediction.scene_likeness:.2f}; "
@@ -58,7 +59,9 @@ def create_demo() -> gr.Blocks:
             f"never trained: {', '.join(card['unseen_labels'])}. **Real photos:** the 1,000 ImageNet classes of "
             "EfficientNet-Lite0 on the whole image and 4 corner crops, OpenCV's people and face detectors, colour "
             "priors (sky, clouds, grass, water) and GloVe word vectors, linked to your labels by WordNet hypernyms, "
-            f"parts and similarity. At most {MAX_LABELS} labels of at most {MAX_LABEL_CHARS} characters."
+            "parts and similarity, with fixed edge weights: photo mode has no learned weights, and its figures (on the "
+            "photos it was tuned on and on held-out ones) are in the accordion below. "
+            f"At most {MAX_LABELS} labels of at most {MAX_LABEL_CHARS} characters."
         )
         with gr.Row():
             with gr.Column():

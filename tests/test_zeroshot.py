@@ -1,6 +1,10 @@
-"""Unit tests of the zero-shot tab: WordNet file and resolution, the label graph, propagation, metrics, baselines."""
+"""Unit tests of the zero-shot tab: WordNet file and resolution, the label graph, propagation, metrics, baselines,
+photo mode's photo sets and its eval block."""
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -142,6 +146,61 @@ def test_per_photo_map_by_hand():
     photos = [{"present": ["a", "b"], "absent": ["c"]}, {"present": ["x"], "absent": ["y", "z"]}]
     scores = [{"a": 0.9, "b": 0.1, "c": 0.5}, {"x": 0.8, "y": 0.1, "z": 0.2}]
     assert per_photo_map(photos, scores) == pytest.approx((1 + 2 / 3) / 2 * 0.5 + 0.5, abs=1e-4)
+
+
+# heldout_photos.json as committed in 8a4a79f, before any run of photo mode on its photos: its labels never change
+HELDOUT_SHA256 = "a2662eb6e4b53a8bc35d77e3ff58bf5b8c4ca9bdbca7bd2f02fa44f531734384"
+
+
+def test_heldout_photos_are_new_and_labelled_like_the_tuning_check():
+    """No photo of the held-out set is in the tuning check; each has 2-6 present and 3-5 absent labels, non-empty
+    and disjoint; the photos from pip packages the app requires are installed."""
+    from vtl_models.zeroshot.photo_check import CHECK_FILE, HELDOUT_FILE, PACKAGE_FOLDER, photo_path
+
+    assert hashlib.sha256(HELDOUT_FILE.read_bytes()).hexdigest() == HELDOUT_SHA256
+    tuning, heldout = (json.loads(path.read_text()) for path in (CHECK_FILE, HELDOUT_FILE))
+    names = [(photo["source"], photo["file"]) for photo in heldout["photos"]]
+    assert len(set(names)) == len(names) >= 25 and "before any run of photo mode" in heldout["written"]
+    assert not set(names) & {(photo["source"], photo["file"]) for photo in tuning["photos"]}
+    for photo in heldout["photos"]:
+        present, absent = photo["present"], photo["absent"]
+        assert 2 <= len(present) <= 6 and 3 <= len(absent) <= 5, photo["file"]
+        assert all(label.strip() == label != "" for label in present + absent), photo["file"]
+        assert len(set(present) | set(absent)) == len(present) + len(absent), photo["file"]
+        assert photo["source"] in {"opencv-doc", "opencv-doc-examples", *PACKAGE_FOLDER}
+        if photo["source"] in PACKAGE_FOLDER:
+            assert photo_path(photo["source"], photo["file"]).is_file(), photo["file"]
+
+
+def test_photo_mode_bar_and_table_read_the_photo_mode_block():
+    """The zeroshot bar on photo mode reads photo_mode.heldout_mAP, never a metric of the model; the table says
+    what each figure is measured on."""
+    from vtl_models.report import photo_mode_table, verdicts
+    from vtl_models.zeroshot.photo_check import MEASURED_ON
+
+    block = {"about": "no learned weights", "measured_on": MEASURED_ON, "tuning_check_mAP": 0.9, "heldout_mAP": 0.8}
+    block |= {"n_photos": {"tuning_check": 28, "heldout": 29}}
+    block["baselines"] = {"conse": {"tuning_check_mAP": 0.7, "heldout_mAP": 0.6}}
+    report = {"metrics": {"heldout_mAP": 0.99}, "photo_mode": block}
+    found = [row[1:] for row in verdicts("zeroshot", report) if row[0].metric == "photo_mode.heldout_mAP"]
+    assert found == [(0.8, 0.85, "missed")]
+    table = photo_mode_table(report)
+    assert "| heldout_mAP | photos never used for tuning" in table and "| 29 | 0.800 | 0.600 |" in table
+    assert photo_mode_table({"metrics": {}}) == ""
+
+
+def test_default_card_keeps_photo_mode_apart_from_the_model_metrics():
+    """The card's eval has both photo-mode figures in its photo_mode block, none in metrics, and the tab's accordion
+    shows them."""
+    from demos.common import quality_markdown
+    from vtl_models.hub import has_card, read_card
+
+    if not has_card("zeroshot"):
+        pytest.skip("zeroshot weights not trained yet")
+    report = read_card("zeroshot").raw["eval"]
+    assert {"tuning_check_mAP", "heldout_mAP"} <= set(report["photo_mode"]) and report["photo_mode"]["baselines"]
+    assert not [key for key in report["metrics"] if "photo" in key]
+    assert "| heldout_mAP | photos never used for tuning" in quality_markdown("zeroshot")
 
 
 def test_conse_weights_the_top_seen_labels_by_word_similarity():

@@ -38,7 +38,7 @@ def verdicts(task: str, report: dict) -> list[tuple[Bar, object, object, str]]:
     """Each bar of `task` with (measured, reference, "met" | "missed" | "not measured") in `report`."""
     out = []
     for bar in BARS.get(task, []):
-        measured, reference = report.get("metrics", {}).get(bar.metric), bar.reference(report)
+        measured, reference = bar.measured(report), bar.reference(report)
         if measured is None or reference is None:
             verdict = "not measured"
         else:
@@ -64,6 +64,26 @@ def metrics_table(report: dict) -> str:
     for key, value in metrics.items():
         cells = [_fmt(baselines[name].get(key, "-")) for name in names]
         lines.append(f"| {key} | {_fmt(value)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def photo_mode_table(report: dict) -> str:
+    """Markdown: the report's `photo_mode` block (a mode without learned weights, kept apart from the model's metrics)
+    against its baselines, each figure with what it was measured on; "" when the report has none."""
+    block = report.get("photo_mode")
+    if not block:
+        return ""
+    names = list(block["baselines"])
+    lines = [
+        f"Photo mode (real photos): {block['about']}.",
+        "",
+        "| figure | measured on | photos | photo mode | " + " | ".join(names) + " |",
+        "|---|---|---|---|" + "---|" * len(names),
+    ]
+    for key, where in block["measured_on"].items():
+        cells = " | ".join(_fmt(block["baselines"][name].get(key, "-")) for name in names)
+        n_photos = block["n_photos"][key.removesuffix("_mAP")]
+        lines.append(f"| {key} | {where} | {n_photos} | {_fmt(block.get(key, '-'))} | {cells} |")
     return "\n".join(lines)
 
 
@@ -115,6 +135,8 @@ def task_section(task: str) -> str:
     if caveats := caveats_list(card.raw):
         parts.append(f"Caveats:\n\n{caveats}")
     parts.append(metrics_table(report))
+    if photo_mode := photo_mode_table(report):
+        parts.append(photo_mode)
     return "\n\n".join(parts)
 
 
