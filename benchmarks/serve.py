@@ -1,6 +1,6 @@
 """Measure the served app as users meet it: cold start, lazy first requests, latency, concurrency, memory, load.
 
-    python -m benchmarks [--json] [--calls 20] [--clients 8] [--clicks 5] [--soak 1000]
+    python -m benchmarks [--json] [--calls 20] [--clients 8] [--clicks 5] [--soak 1000] [--output PATH]
 
 Starts `python app.py` on a free port, then for each full tab calls its API endpoint with the tab's example from the
 registry (`vtl_models/registry.py`: api_name, example) and compares with the no-op `health` endpoint measured in the
@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients in the mixed load")
     parser.add_argument("--clicks", type=int, default=5, help="clicks per tab in the browser, after a warm-up one")
     parser.add_argument("--soak", type=int, default=1000, help="mixed calls of the soak, from 4 users")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write (default: the committed file)")
     args = parser.parse_args(argv)
     report = run(args.calls, args.clients, args.clicks, args.soak)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=None if args.json else 2))
