@@ -46,6 +46,21 @@ def test_full_frame_detects_people_and_searches_the_chosen_one(predictor):
         predictor.predict(str(EXAMPLES / "vtest_frame120.jpg"), person=99)
 
 
+def test_another_person_or_camera_in_the_same_frame_gives_what_a_first_call_does(predictor):
+    """A frame's detections and a query's feature are kept per picture (PictureCache): asking for another person,
+    or leaving another camera out, answers as a predictor that never saw the frame does."""
+    from vtl_models.reid.predictor import load_predictor
+    from vtl_models.reid.shipped import EXAMPLES
+
+    frame = str(EXAMPLES / "vtest_frame120.jpg")
+    predictor.predict(frame, person=1)
+    again = predictor.predict(frame, person=2, top_k=4, exclude_camera=1)
+    fresh = load_predictor("cpu").predict(frame, person=2, top_k=4, exclude_camera=1)
+    assert np.array_equal(again.boxes, fresh.boxes) and again.person == fresh.person == 1
+    assert [(m.index, m.score) for m in again.matches] == [(m.index, m.score) for m in fresh.matches]
+    assert again.domain == fresh.domain
+
+
 def test_the_query_gets_a_domain_verdict(predictor):
     from vtl_models.reid.shipped import EXAMPLES
 

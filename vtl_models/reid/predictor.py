@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vtl_models.common import InvalidInput, to_numpy
+from vtl_models.common import InvalidInput, PictureCache, to_numpy
 from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard, load_model, read_card
 from vtl_models.images import fit_longest_side, resize, to_rgb, to_tensor
@@ -82,6 +82,8 @@ class ReidPredictor:
         self.camera_names = gallery["camera_names"]
         self.gallery = torch.from_numpy(self._gallery_features()).to(self.device)
         self.domain = DomainScorer("reid", self.device)  # the query only: the gallery is the tab's own
+        # a frame's people and a query's check and feature depend on the picture alone, not on top_k or the camera
+        self.detections, self.queries = PictureCache(), PictureCache()
 
     def _gallery_features(self) -> np.ndarray:
         if SHIPPED_FEATURES.exists():  # computed by `python -m vtl_models.reid.gallery` for the shipped weights
@@ -124,7 +126,7 @@ class ReidPredictor:
         if not is_person_crop(rgb):
             from vtl_models.reid.real import crop
 
-            result.boxes = self.detect(rgb)
+            result.boxes = self.detections.get(rgb, lambda: self.detect(rgb))
             result.frame = rgb
             if len(result.boxes) == 0:
                 raise InvalidInput(
@@ -137,8 +139,9 @@ class ReidPredictor:
             result.query = crop(rgb, result.boxes[result.person])
         else:
             result.query = resize(rgb, (WIDTH, HEIGHT))
-        result.domain = self.domain(result.query)  # the crop the model sees
-        feature = torch.from_numpy(self.embed(result.query[None])).to(self.device)
+        query = result.query  # the crop the model sees
+        result.domain, embedded = self.queries.get(query, lambda: (self.domain(query), self.embed(query[None])))
+        feature = torch.from_numpy(embedded).to(self.device)
         scores = to_numpy(self.gallery @ feature[0])  # one matrix product over the whole gallery
         if exclude_camera is not None:
             scores = np.where(self.cameras == int(exclude_camera), -np.inf, scores)
