@@ -132,6 +132,7 @@ def test_picture_cache_makes_once_per_picture_and_forgets_the_oldest():
     assert cache.get(pictures[0].reshape(4, 12), lambda: make(8)) == 8  # the same bytes, another shape: not the same
     cache.get(pictures[2], lambda: make(2))  # over the size: 1, the least recently used, goes (0 was used since)
     assert cache.get(pictures[1], lambda: make(7)) == 7 and made == [0, 1, 8, 2, 7]
+    assert cache.get(pictures[1], lambda: make(6), option=True) == 6  # another setting the value depends on
 
 
 def test_the_app_lets_openmp_threads_sleep_before_torch_loads(monkeypatch):

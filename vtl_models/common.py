@@ -48,10 +48,11 @@ class PictureCache:
         self._items: OrderedDict[bytes, object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, picture: np.ndarray, make: Callable[[], T]) -> T:
-        """The cached value for `picture`, else `make()` (then cached; two threads may both make it)."""
+    def get(self, picture: np.ndarray, make: Callable[[], T], option: object = None) -> T:
+        """The cached value for `picture` (and `option`, a setting the value also depends on), else `make()` (then
+        cached; two threads may both make it)."""
         key = hashlib.blake2b(np.ascontiguousarray(picture).tobytes(), digest_size=16)
-        key.update(repr((picture.shape, picture.dtype.str)).encode())
+        key.update(repr((picture.shape, picture.dtype.str, option)).encode())
         digest = key.digest()
         with self._lock:
             if digest in self._items:
