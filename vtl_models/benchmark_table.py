@@ -119,8 +119,12 @@ def benchmarks_section() -> str:
         "context for every upload, call and download and polls for the result every 50 ms; the no-op `health` "
         f"endpoint: p50 {r['noop_p50_ms']:.0f} ms. Through the *lean client* (benchmarks/lean.py: one kept-alive "
         "connection, no polling, the files uploaded and fetched as the page does), the server's share: no-op "
-        f"{lean_noop}. In the browser (Debian chromium through Playwright), each click sends a new picture, so no "
-        "output comes from a cache" + (f" (not run: {browser['skipped']})" if "skipped" in browser else "") + ".",
+        f"{lean_noop}. Both send the same example again and again, so they include each predictor's per-picture "
+        "cache (vtl_models.common.PictureCache: the work that depends on the picture alone, reused when a visitor "
+        "changes only a setting or the labels). In the browser (Debian chromium through Playwright) each click sends "
+        "a new picture, so it pays for all of that and nothing comes from a cache"
+        + (f" (not run: {browser['skipped']})" if "skipped" in browser else "")
+        + ".",
         "",
         *tabs_table(r),
     ]
