@@ -74,7 +74,7 @@ def variants(source: Path, folder: Path, count: int) -> list[Path]:
 
 def click_to_result(page, inputs: list[Path], timeout_ms: float = 60_000) -> list[float]:
     """Seconds from the click to the result painted in the open tab, one per input uploaded into its first file
-    input (a picture already there is cleared first, as a visitor replaces it)."""
+    input (replacing the one before, as a visitor picks another file)."""
     panel = page.locator("[role=tabpanel]:visible")
     seconds = []
     for path in inputs:
