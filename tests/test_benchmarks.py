@@ -51,7 +51,8 @@ def test_the_table_says_not_measured_for_what_an_older_results_file_lacks(tmp_pa
     }
     tabs[full[0].api_name] |= {"p50_lean_ms": 90.0, "lean_over_noop": 1.2}
     old = {
-        "measured_at": "2026-01-01", "machine": "test", "calls": 3, "noop_p50_ms": 90.0, "cold_start_s": 5.0,
+        "measured_at": "2026-01-01", "machine": "test", "calls": 3, "noop_p50_ms": 90.0, "noop_lean_p50_ms": 75.0,
+        "cold_start_s": 5.0,
         "rss_mb_idle": 200, "rss_mb_all_models": 1000, "tabs": tabs,
         "concurrent": {"clients": 8, "failures": 0, "n": 24, "p50_ms": 100.0, "p95_ms": 200.0},
     }  # fmt: skip
@@ -61,7 +62,7 @@ def test_the_table_says_not_measured_for_what_an_older_results_file_lacks(tmp_pa
     section = benchmark_table.benchmarks_section()
     rows = {line.split("|")[1].strip(): line for line in section.splitlines() if line.startswith("| ")}
     first = rows[f"{full[0].title} (`{full[0].api_name}`)"]
-    assert "90 ms (1.20x)" in first and "| met |" in first.split("lean p50")[1]
+    assert "90 ms (1.20x, +15 ms)" in first and "| met |" in first.split("lean p50")[1]
     second = rows[f"{full[1].title} (`{full[1].api_name}`)"]
     assert second.count("not measured") >= 3, second
     assert "**missed**" not in section

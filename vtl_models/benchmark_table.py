@@ -24,8 +24,11 @@ def _met(ok: bool | None) -> str:
     return NOT_MEASURED if ok is None else ("met" if ok else "**missed**")
 
 
-def _lean(m: dict) -> str:
-    return f"{m['p50_lean_ms']:.0f} ms ({m['lean_over_noop']:.2f}x)" if "p50_lean_ms" in m else NOT_MEASURED
+def _lean(m: dict, noop_lean: float | None) -> str:
+    """The lean p50, its ratio to the lean no-op and what the tab adds to it in milliseconds."""
+    if "p50_lean_ms" not in m or noop_lean is None:
+        return NOT_MEASURED
+    return f"{m['p50_lean_ms']:.0f} ms ({m['lean_over_noop']:.2f}x, +{m['p50_lean_ms'] - noop_lean:.0f} ms)"
 
 
 def _browser(b: dict | None) -> str:
@@ -47,7 +50,7 @@ def tabs_table(r: dict) -> list[str]:
     browser = r.get("browser", {})
     lines = [
         "| tab (endpoint) | first call (lazy load) | p50 / p95, gradio_client | p50 without fetching files | p50, lean "
-        "client (x its no-op) | browser: click to result painted, p50 / p95 | API target | | browser target | |",
+        "client (x its no-op, + ms) | browser: click to result painted, p50 / p95 | API target | | browser target | |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for entry in TABS:
@@ -59,8 +62,8 @@ def tabs_table(r: dict) -> list[str]:
         felt = _met(b["p50_ms"] <= entry.browser_p50_ms if b else None)
         lines.append(
             f"| {entry.title} (`{entry.api_name}`) | {m['first_call_s']:.2f} s | {m['p50_ms']:.0f} / "
-            f"{m['p95_ms']:.0f} ms | {m['p50_no_download_ms']:.0f} ms | {_lean(m)} | {_browser(b)} | {target} | "
-            f"{_met(ok)} | p50 <= {entry.browser_p50_ms:g} ms | {felt} |"
+            f"{m['p95_ms']:.0f} ms | {m['p50_no_download_ms']:.0f} ms | {_lean(m, noop_lean)} | {_browser(b)} | "
+            f"{target} | {_met(ok)} | p50 <= {entry.browser_p50_ms:g} ms | {felt} |"
         )
     return lines
 
