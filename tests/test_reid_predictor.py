@@ -73,3 +73,15 @@ def test_no_person_is_a_clear_message(predictor):
     blank = np.full((480, 640, 3), 128, np.uint8)
     with pytest.raises(InvalidInput, match="no person found"):
         predictor.predict(blank)
+
+
+def test_loading_the_default_weights_embeds_no_gallery_crop(monkeypatch, tmp_path):
+    """A first search once took 7.5 s: the shipped gallery features were for older weights, so the tab embedded all
+    1,156 gallery crops (~7 s on 2 cores) before answering. Loading must find the default weights' features shipped
+    (a per-machine cache may not hide a stale file)."""
+    from vtl_models.reid import predictor as module
+
+    monkeypatch.setattr(module, "CACHE", tmp_path)
+    monkeypatch.setattr(module.ReidPredictor, "embed", lambda self, crops: pytest.fail(f"embedded {len(crops)} crops"))
+    loaded = module.load_predictor("cpu")
+    assert loaded.gallery.shape[0] == len(loaded.crops)

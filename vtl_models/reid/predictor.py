@@ -8,6 +8,7 @@ IVF-PQ) over the same L2-normalised features.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from vtl_models.reid.limits import MAX_PEOPLE, MAX_TOP_K
 from vtl_models.reid.model import ARN, ARNConfig, SharedEmbedder, Trunk
 from vtl_models.reid.shipped import SHIPPED_FEATURES, load_gallery
 
+log = logging.getLogger("vtl.reid")
 CACHE = Path(__file__).resolve().parents[2] / "data" / "reid" / "gallery_features"  # for weights without shipped ones
 CROP_ASPECT = (1.4, 4.0)  # height / width of an image taken as a person crop (the model's crops: 2.0)
 CROP_MAX_HEIGHT = 600  # px: taller images are camera frames, whatever their shape
@@ -93,6 +95,12 @@ class ReidPredictor:
         path = CACHE / f"{self.sha256[:16]}.npy"
         if path.exists():
             return np.load(path)
+        log.warning(  # what made a first search take 7.5 s once: features shipped for older weights
+            "no gallery features for weights %s: embedding %d crops now (~7 s on 2 CPU cores, once per machine); "
+            "ship them with `python -m vtl_models.reid.gallery --features`",
+            self.sha256[:12],
+            len(self.crops),
+        )
         features = np.concatenate([self.embed(self.crops[i : i + 256]) for i in range(0, len(self.crops), 256)])
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".tmp.npy")
