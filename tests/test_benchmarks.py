@@ -33,8 +33,8 @@ def test_the_lean_client_gets_what_gradio_client_gets(app_server, tmp_path):
     entry = next(t for t in TABS if is_full(t))
     api_name, args = api_example(entry.task)
     lean_out, client_out = lean.predict(*args, api_name=api_name), client.predict(*args, api_name=api_name)
-    texts = [o for o in lean_out if isinstance(o, str)]
-    assert texts and texts == [o for o in client_out if isinstance(o, str)]
+    texts = [o for o in lean_out if isinstance(o, str)]  # gradio_client gives files as local paths, also str
+    assert texts and all(text in client_out for text in texts), (lean_out, client_out)
     bad = tmp_path / "photo.png"
     bad.write_bytes(b"%PDF-1.4 not an image")
     with pytest.raises(RuntimeError, match="could not be read as an image"):

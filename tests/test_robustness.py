@@ -60,14 +60,15 @@ def test_every_bad_upload_gets_a_result_or_a_clear_message(client, entry, tmp_pa
 @pytest.mark.parametrize("entry", [t for t in TABS if is_full(t)], ids=lambda t: t.task)
 def test_long_and_odd_text_gets_a_result_or_a_clear_message(client, entry):
     api_name, args = api_example(entry.task)
-    texts = [i for i, a in enumerate(args) if isinstance(a, str)]
-    if not texts:
+    slots = [i for i, a in enumerate(args) if isinstance(a, str)]
+    if not slots:
         pytest.skip(f"{entry.task}: its example sends no text")
-    for name, text in BAD_TEXTS.items():
-        outcome = _call(client, api_name, [text if i in texts else a for i, a in enumerate(args)])
-        assert client.predict(api_name="/health") == "ok", name
-        if name in ("sixty_labels", "one_megabyte") and entry.task == "zeroshot":
-            assert "at most" in outcome, (name, outcome)
+    for slot in slots:  # one box at a time, the others as the example has them
+        for name, text in BAD_TEXTS.items():
+            outcome = _call(client, api_name, [*args[:slot], text, *args[slot + 1 :]])
+            assert client.predict(api_name="/health") == "ok", (slot, name)
+            if entry.task == "zeroshot" and slot == 1 and name in ("sixty_labels", "one_megabyte"):
+                assert "give at most" in outcome, (name, outcome)  # the labels box says how many it takes
 
 
 def test_the_corpus_covers_every_endpoint_with_at_least_100_cases(tmp_path):
