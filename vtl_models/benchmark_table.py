@@ -115,19 +115,23 @@ def benchmarks_section() -> str:
         return f"{BENCH_START}\nNo benchmark results yet: run `python -m benchmarks`.\n{BENCH_END}"
     r = json.loads(BENCHMARKS.read_text())
     lean_noop = f"{r['noop_lean_p50_ms']:.0f} ms" if "noop_lean_p50_ms" in r else NOT_MEASURED
-    browser = r.get("browser", {"skipped": "not in this results file"})
+    browser = r.get("browser")
+    why = (
+        " (not in this results file)"
+        if browser is None
+        else (f" (not run: {browser['skipped']})" if "skipped" in browser else "")
+    )
     lines = [
         f"`python -m benchmarks` on {r['measured_at']} ({r['machine']}; {r['calls']} sequential calls per tab after a "
         "first call). Through gradio_client, as a script calls the app: it opens a connection and builds an SSL "
         "context for every upload, call and download and polls for the result every 50 ms; the no-op `health` "
         f"endpoint: p50 {r['noop_p50_ms']:.0f} ms. Through the *lean client* (benchmarks/lean.py: one kept-alive "
-        "connection, no polling, the files uploaded and fetched as the page does), the server's share: no-op "
+        "connection in one session, no polling, files uploaded and fetched as the page does), the server's share: "
+        "no-op "
         f"{lean_noop}. Both send the same example again and again, so they include each predictor's per-picture "
         "cache (vtl_models.common.PictureCache: the work that depends on the picture alone, reused when a visitor "
         "changes only a setting or the labels). In the browser (Debian chromium through Playwright) each click sends "
-        "a new picture, so it pays for all of that and nothing comes from a cache"
-        + (f" (not run: {browser['skipped']})" if "skipped" in browser else "")
-        + ".",
+        "a new picture, so it pays for all of that and nothing comes from a cache" + why + ".",
         "",
         *tabs_table(r),
     ]
