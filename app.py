@@ -38,6 +38,7 @@ def warm_up() -> None:
 def _configure_environment(weights_repo: str | None) -> None:
     # Must run before gradio is imported (it imports huggingface_hub, which reads these once).
     process.limit_malloc_arenas()
+    process.passive_openmp_threads()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     if weights_repo:
         os.environ["VTL_WEIGHTS_REPO"] = weights_repo

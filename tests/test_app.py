@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,21 +9,10 @@ from checks import assert_shows_a_result
 from gradio_client import Client
 
 from app import is_full
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS
 from vtl_models.registry import TABS
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--use-angle=swiftshader",  # software WebGL, so the 3D viewer really draws
-    "--enable-unsafe-swiftshader",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +34,7 @@ def test_every_trained_task_exposes_its_endpoint(client):
 
 def test_every_trained_tab_answers_its_own_example(client):
     """Each trained tab's registry example (the call benchmarks/serve.py times) goes through the whole served app."""
-    from benchmarks.serve import api_example
+    from benchmarks.calls import api_example
 
     for entry in TABS:
         if is_full(entry):
@@ -59,7 +47,7 @@ def test_unreadable_uploads_get_a_clear_message_and_the_server_survives(client, 
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
 
-    from benchmarks.serve import api_example
+    from benchmarks.calls import api_example
 
     bad = tmp_path / "photo.png"
     bad.write_bytes(b"%PDF-1.4 not an image")

@@ -9,7 +9,7 @@ import importlib
 import pytest
 import torch
 
-from vtl_models.common import InvalidInput
+from vtl_models.common import InvalidInput, PictureCache
 from vtl_models.hub import has_card, read_card
 from vtl_models.registry import EXAMPLES
 
@@ -32,7 +32,11 @@ CALLS = {  # one request per tab, as the predictor API takes it
 
 
 def first_picture_seen(predictor, call) -> torch.Tensor:
-    """The input of the first RGB convolution the request runs in the predictor's own networks."""
+    """The input of the first RGB convolution the request runs in the predictor's own networks (its per-picture
+    caches emptied first, so that the networks run again)."""
+    for name, value in list(vars(predictor).items()):
+        if isinstance(value, PictureCache):
+            setattr(predictor, name, PictureCache())
     networks = [m for m in vars(predictor).values() if isinstance(m, torch.nn.Module)]
     networks += [predictor.photos.classifier] if hasattr(predictor, "photos") else []
     seen = []

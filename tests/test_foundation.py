@@ -115,3 +115,39 @@ def test_cli_rejects_unknown_task_listing_valid_ones():
     out = subprocess.run([sys.executable, "-m", "vtl_models", "eval", "NOPE"], capture_output=True, text=True)
     assert out.returncode != 0
     assert all(task in out.stderr for task in TASKS)
+
+
+def test_picture_cache_makes_once_per_picture_and_forgets_the_oldest():
+    from vtl_models.common import PictureCache
+
+    cache, made = PictureCache(size=2), []
+    pictures = [np.full((4, 4, 3), value, np.uint8) for value in (0, 1, 2)]
+
+    def make(k):
+        made.append(k)
+        return k
+
+    assert [cache.get(p, lambda k=k: make(k)) for k, p in enumerate(pictures[:2])] == [0, 1]
+    assert cache.get(pictures[0].copy(), lambda: make(9)) == 0  # the same pixels from another array: kept
+    assert cache.get(pictures[0].reshape(4, 12), lambda: make(8)) == 8  # the same bytes, another shape: not the same
+    cache.get(pictures[2], lambda: make(2))  # over the size: 1, the least recently used, goes (0 was used since)
+    assert cache.get(pictures[1], lambda: make(7)) == 7 and made == [0, 1, 8, 2, 7]
+    assert cache.get(pictures[1], lambda: make(6), option=True) == 6  # another setting the value depends on
+
+
+def test_the_app_lets_openmp_threads_sleep_before_torch_loads(monkeypatch):
+    """Spinning OpenMP threads beside any other load made a trunk pass 8x slower (vtl_models.process); app.py asks for
+    passive ones before gradio, and so torch, is imported, and a deployment's own setting wins."""
+    import os
+
+    import app
+
+    for key in ("HF_HUB_OFFLINE", "GRADIO_ANALYTICS_ENABLED"):  # set by the call too: restored after the test
+        monkeypatch.setenv(key, os.environ.get(key, ""))
+    for value, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
+        if value is None:
+            monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+        else:
+            monkeypatch.setenv("OMP_WAIT_POLICY", value)
+        app._configure_environment(None)
+        assert os.environ["OMP_WAIT_POLICY"] == expected

@@ -85,3 +85,16 @@ def test_tab_through_gradio_client(serve_blocks):
     label, _, photo_order = client.predict(handle_file(str(EXAMPLES / "home.jpg")), 1, 0.0, api_name="/multilabel")
     assert label["confidences"] and all(0 < c["confidence"] <= 1 for c in label["confidences"])
     assert OUTSIDE in photo_order and OUTSIDE not in order, (photo_order, order)
+
+
+def test_decoding_again_with_another_beam_reuses_the_picture_and_matches_a_first_call(predictor):
+    """The trunk's maps are kept per picture (PictureCache): another beam or threshold on the same picture decodes
+    from them and gives what a predictor that never saw the picture gives."""
+    from vtl_models.multilabel.predictor import load_predictor
+
+    image = render_scene(TEST_SEED + 7).image
+    predictor.predict(image, beam=1)
+    again = predictor.predict(image, beam=3, threshold=0.5)
+    fresh = load_predictor("cpu").predict(image, beam=3, threshold=0.5)
+    assert again.labels == fresh.labels and again.confidences == fresh.confidences
+    assert all(np.array_equal(a, b) for a, b in zip(again.attention, fresh.attention, strict=True))

@@ -12,8 +12,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from app import is_full
-from benchmarks.corpus import MUST_CONVERT, MUST_REFUSE, ODD_TEXTS, bad_files
-from benchmarks.serve import GENERIC, api_example
+from benchmarks.calls import GENERIC, api_example
+from benchmarks.corpus import BAD_TEXTS, MUST_CONVERT, MUST_REFUSE, bad_files
 from vtl_models.registry import TABS
 
 pytestmark = pytest.mark.slow
@@ -60,12 +60,27 @@ def test_every_bad_upload_gets_a_result_or_a_clear_message(client, entry, tmp_pa
 @pytest.mark.parametrize("entry", [t for t in TABS if is_full(t)], ids=lambda t: t.task)
 def test_long_and_odd_text_gets_a_result_or_a_clear_message(client, entry):
     api_name, args = api_example(entry.task)
-    texts = [i for i, a in enumerate(args) if isinstance(a, str)]
-    if not texts:
+    slots = [i for i, a in enumerate(args) if isinstance(a, str)]
+    if not slots:
         pytest.skip(f"{entry.task}: its example sends no text")
-    for text in ODD_TEXTS:
-        _call(client, api_name, [text if i in texts else a for i, a in enumerate(args)])
-        assert client.predict(api_name="/health") == "ok"
+    for slot in slots:  # one box at a time, the others as the example has them
+        for name, text in BAD_TEXTS.items():
+            outcome = _call(client, api_name, [*args[:slot], text, *args[slot + 1 :]])
+            assert client.predict(api_name="/health") == "ok", (slot, name)
+            if entry.task == "zeroshot" and slot == 1 and name in ("sixty_labels", "one_megabyte"):
+                assert "give at most" in outcome, (name, outcome)  # the labels box says how many it takes
+
+
+def test_the_corpus_covers_every_endpoint_with_at_least_100_cases(tmp_path):
+    """The issue's bar for the benchmark's bad-input run: >= 100 cases, every full tab's endpoint among them, and the
+    named video and text cases in it."""
+    from benchmarks.load import bad_cases
+
+    cases = bad_cases([t.task for t in TABS if is_full(t)], tmp_path)
+    assert len(cases) >= 100, len(cases)
+    assert {task for task, *_ in cases} == {t.task for t in TABS if is_full(t)}
+    named = {name for _, name, *_ in cases}
+    assert {"zero_frames.gif", "4k.mp4", "long_video.mp4", "sixty_labels", "one_megabyte"} <= named
 
 
 def test_no_file_outside_the_app_folders_is_served(app_server):

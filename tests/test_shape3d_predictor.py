@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import trimesh
@@ -14,6 +16,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not has_card("shape3d"), reason="shape3d weights not trained yet"),
 ]
+EXAMPLES = Path(__file__).resolve().parent.parent / "demos" / "examples" / "shape3d"
 IOU_BAR = 0.4  # the shipped model (supervised, 700 steps) scores ~0.54 mean IoU on the full test set
 
 
@@ -88,3 +91,20 @@ def test_tab_api_returns_a_loadable_glb(serve_blocks):
     assert "Azimuth" in pose and len(files) == 3
     again = client.predict(handle_file(str(OUT_DIR / "02_table.png")), False, 0.4, 0.0, api_name="/shape3d")
     assert trimesh.load(again[0], force="mesh").is_watertight
+
+
+def test_another_threshold_on_the_same_picture_gives_what_a_first_call_does(predictor):
+    """What the network says of a picture is kept per picture and background choice (PictureCache): another
+    threshold or smoothing, or the other background choice, answers as a predictor that never saw it does."""
+    from vtl_models.shape3d.predictor import load_predictor
+
+    image = str(EXAMPLES / "01_chair.png")
+    fresh = load_predictor("cpu")
+    predictor.predict(image, threshold=0.5, smoothing=0.0)
+    for kept in (True, False):
+        again = predictor.predict(image, remove_background=kept, threshold=0.4, smoothing=1.0)
+        first = fresh.predict(image, remove_background=kept, threshold=0.4, smoothing=1.0)
+        assert np.array_equal(again.mesh.vertices, first.mesh.vertices) and again.azimuth == first.azimuth
+        assert again.background_removed == first.background_removed and np.array_equal(
+            again.silhouette, first.silhouette
+        )

@@ -57,6 +57,19 @@ def test_outputs_and_sampling(predictor):
     assert np.array_equal(grid, predictor.sample(3, n=3)) and not np.array_equal(grid, predictor.sample(4, n=3))
 
 
+def test_another_strength_on_the_same_face_gives_what_a_first_call_does(predictor):
+    """The face crop and its domain check are kept per picture (PictureCache): a new strength on the same face
+    answers as a predictor that never saw it does."""
+    from vtl_models.smile.data import make_batch
+    from vtl_models.smile.predictor import load_predictor
+
+    face = make_batch("photo", 1, 96, "test", 2)[0][0]
+    predictor.predict(face, 0.2)
+    again, fresh = predictor.predict(face, 0.9), load_predictor(torch.device("cpu")).predict(face, 0.9)
+    assert np.array_equal(again.grid, fresh.grid) and np.array_equal(again.photo, fresh.photo)
+    assert again.domain_check == fresh.domain_check and again.message == fresh.message
+
+
 def test_bad_inputs(predictor, tmp_path):
     assert_refuses_bad_images(predictor.predict, tmp_path)
     with pytest.raises(InvalidInput):

@@ -78,7 +78,7 @@ def test_started_as_a_space_starts_it_every_tab_serves():
     from gradio_client import Client
 
     from app import is_full
-    from benchmarks.serve import api_example
+    from benchmarks.calls import api_example
     from benchmarks.server import serve_in_subprocess
     from vtl_models.registry import TABS
 

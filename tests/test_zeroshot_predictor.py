@@ -63,3 +63,17 @@ def test_graph_picture_draws_the_paths_of_a_prediction(predictor):
     drawn = {tuple(colour) for colour in np.unique(picture[TOP:].reshape(-1, 3), axis=0)}
     strongest = {max(found, key=lambda e: e.strength).edge for found in out.evidence.values()}
     assert len(strongest) > 1 and {EDGE_COLOURS[kind] for kind in strongest} <= drawn, strongest
+
+
+@pytest.mark.parametrize("name", ["squirrel.jpg", "scene_sunset.png"])
+def test_a_picture_scored_again_with_other_labels_gives_what_a_first_call_does(predictor, name):
+    """The picture's own work is kept between calls (PictureCache): a label's score does not depend on what was
+    asked before, in either mode."""
+    from vtl_models.zeroshot.predictor import load_predictor
+
+    image = str(EXAMPLES / name)
+    predictor.predict(image, "tree, person, vehicle")
+    again = predictor.predict(image, "animal, sky, water")
+    fresh = load_predictor("cpu").predict(image, "animal, sky, water")
+    assert again.mode == fresh.mode and again.scores == fresh.scores
+    assert len(predictor.scene_passes._items) >= 1

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from vtl_models.backbones import Backbone
+from vtl_models.common import PictureCache
 from vtl_models.domain import DomainScorer, Features, Verdict
 from vtl_models.hub import ModelCard, load_model
 from vtl_models.images import fit_longest_side, resize, to_rgb, to_tensor
@@ -66,6 +67,7 @@ class MultilabelPredictor:
         self.input = self.card.raw["input"]  # size and normalisation of the trunk's pass the head was trained on
         self.domain = DomainScorer("multilabel", self.device, Features(self.device, self.backbone, self.input["size"]))
         self.default_beam = int(self.card.raw["decoding"]["beam"])  # chosen on validation scenes at training time
+        self.trunk_maps = PictureCache()  # the trunk's pass depends on the picture alone, not on beam or threshold
 
     @torch.inference_mode()
     def predict(self, image, beam: int | None = None, threshold: float = 0.0) -> Prediction:
@@ -75,7 +77,7 @@ class MultilabelPredictor:
         beam = int(np.clip(self.default_beam if beam is None else beam, 1, MAX_BEAM))
         # The model saw SIZE x SIZE scenes; photos of any shape are squeezed to that square, as the scenes were drawn.
         scene = resize(image, SIZE) if image.shape[:2] != (SIZE, SIZE) else image
-        f16, f32 = self.backbone(to_tensor(scene, self.input, self.device))
+        f16, f32 = self.trunk_maps.get(scene, lambda: self.backbone(to_tensor(scene, self.input, self.device)))
         out = beam_search(self.model, f16, f32, beam=beam)
         side = f16.shape[-1]
         keep = [i for i, p in enumerate(out.probs[0]) if p >= threshold]

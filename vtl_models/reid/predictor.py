@@ -8,13 +8,14 @@ IVF-PQ) over the same L2-normalised features.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from vtl_models.common import InvalidInput, to_numpy
+from vtl_models.common import InvalidInput, PictureCache, to_numpy
 from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard, load_model, read_card
 from vtl_models.images import fit_longest_side, resize, to_rgb, to_tensor
@@ -23,6 +24,7 @@ from vtl_models.reid.limits import MAX_PEOPLE, MAX_TOP_K
 from vtl_models.reid.model import ARN, ARNConfig, SharedEmbedder, Trunk
 from vtl_models.reid.shipped import SHIPPED_FEATURES, load_gallery
 
+log = logging.getLogger("vtl.reid")
 CACHE = Path(__file__).resolve().parents[2] / "data" / "reid" / "gallery_features"  # for weights without shipped ones
 CROP_ASPECT = (1.4, 4.0)  # height / width of an image taken as a person crop (the model's crops: 2.0)
 CROP_MAX_HEIGHT = 600  # px: taller images are camera frames, whatever their shape
@@ -82,6 +84,8 @@ class ReidPredictor:
         self.camera_names = gallery["camera_names"]
         self.gallery = torch.from_numpy(self._gallery_features()).to(self.device)
         self.domain = DomainScorer("reid", self.device)  # the query only: the gallery is the tab's own
+        # a frame's people and a query's check and feature depend on the picture alone, not on top_k or the camera
+        self.detections, self.queries = PictureCache(), PictureCache()
 
     def _gallery_features(self) -> np.ndarray:
         if SHIPPED_FEATURES.exists():  # computed by `python -m vtl_models.reid.gallery` for the shipped weights
@@ -91,6 +95,12 @@ class ReidPredictor:
         path = CACHE / f"{self.sha256[:16]}.npy"
         if path.exists():
             return np.load(path)
+        log.warning(  # what made a first search take 7.5 s once: features shipped for older weights
+            "no gallery features for weights %s: embedding %d crops now (~7 s on 2 CPU cores, once per machine); "
+            "ship them with `python -m vtl_models.reid.gallery --features`",
+            self.sha256[:12],
+            len(self.crops),
+        )
         features = np.concatenate([self.embed(self.crops[i : i + 256]) for i in range(0, len(self.crops), 256)])
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".tmp.npy")
@@ -124,7 +134,7 @@ class ReidPredictor:
         if not is_person_crop(rgb):
             from vtl_models.reid.real import crop
 
-            result.boxes = self.detect(rgb)
+            result.boxes = self.detections.get(rgb, lambda: self.detect(rgb))
             result.frame = rgb
             if len(result.boxes) == 0:
                 raise InvalidInput(
@@ -137,8 +147,9 @@ class ReidPredictor:
             result.query = crop(rgb, result.boxes[result.person])
         else:
             result.query = resize(rgb, (WIDTH, HEIGHT))
-        result.domain = self.domain(result.query)  # the crop the model sees
-        feature = torch.from_numpy(self.embed(result.query[None])).to(self.device)
+        query = result.query  # the crop the model sees
+        result.domain, embedded = self.queries.get(query, lambda: (self.domain(query), self.embed(query[None])))
+        feature = torch.from_numpy(embedded).to(self.device)
         scores = to_numpy(self.gallery @ feature[0])  # one matrix product over the whole gallery
         if exclude_camera is not None:
             scores = np.where(self.cameras == int(exclude_camera), -np.inf, scores)

@@ -242,3 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     path = save_weights("reid", name, state, card, half=True)
     print(f"wrote {path}")
+    if name == "default":  # else the tab's first search would embed the whole gallery first (~7 s on 2 cores)
+        from vtl_models.reid.gallery import ship_features
+
+        ship_features()

@@ -10,7 +10,7 @@ import trimesh
 from scipy import ndimage
 from skimage import measure
 
-from vtl_models.common import InvalidInput, to_numpy
+from vtl_models.common import InvalidInput, PictureCache, to_numpy
 from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
@@ -115,6 +115,19 @@ def load_model(name: str = "default", device: torch.device | str = "cpu") -> tup
     return load_from_card("shape3d", name, build, device)
 
 
+@dataclass(frozen=True)
+class View:
+    """What the network sees and says of one picture (before the threshold and smoothing make a mesh)."""
+
+    model_input: np.ndarray  # the framed object at the network's size, uint8 RGB
+    background_removed: bool
+    voxels: np.ndarray  # occupancy probabilities (D, H, W)
+    azimuth_probs: np.ndarray  # over the azimuth bins
+    elevation: float
+    silhouette: np.ndarray  # the predicted mask over the input, uint8 RGB
+    domain: Verdict | None
+
+
 class Shape3DPredictor:
     """The trained model with pre- and post-processing; thread-safe for inference."""
 
@@ -125,6 +138,7 @@ class Shape3DPredictor:
         self.input = self.card.raw["input"]  # size and normalisation the model was trained with
         self.threshold = float(self.card.raw["threshold"])  # fitted on validation views
         self.domain = DomainScorer("shape3d", self.device)
+        self.views = PictureCache()  # what the network sees and says of a picture; threshold and smoothing come after
 
     @torch.inference_mode()
     def predict(
@@ -137,27 +151,38 @@ class Shape3DPredictor:
         if not SMOOTHING_RANGE[0] <= smoothing <= SMOOTHING_RANGE[1]:
             raise InvalidInput("the smoothing must be between {:g} and {:g} voxels".format(*SMOOTHING_RANGE))
         rgb = to_rgb(image)
-        crop, removed = frame_object(rgb, remove_background)
-        small = resize(crop, self.size)
-        out = self.model(to_tensor(small, self.input, self.device))
-        voxels = to_numpy(torch.sigmoid(out["voxel_logits"])[0])
-        probs = to_numpy(torch.softmax(out["azimuth_logits"][0], 0))
-        width = 360.0 / len(probs)
-        azimuth, elevation = float(probs.argmax() * width), float(out["elevation"][0])
-        mask = to_numpy(torch.sigmoid(out["mask_logits"])[0])
+        view = self.views.get(rgb, lambda: self.look(rgb, remove_background), option=bool(remove_background))
+        small, voxels, probs = view.model_input, view.voxels, view.azimuth_probs
+        azimuth = float(probs.argmax() * 360.0 / len(probs))
         mesh = grid_to_mesh(voxels, threshold, smoothing)
         mesh.visual = trimesh.visual.ColorVisuals(
-            mesh, vertex_colors=colour_from_image(mesh, small, azimuth, elevation)
+            mesh, vertex_colors=colour_from_image(mesh, small, azimuth, view.elevation)
         )
         return Shape3DResult(
             mesh=mesh,
-            silhouette=silhouette_overlay(small, mask),
+            silhouette=view.silhouette,
             azimuth=azimuth,
-            elevation=elevation,
+            elevation=view.elevation,
             azimuth_confidence=float(probs.max()),
             model_input=small,
-            background_removed=removed,
+            background_removed=view.background_removed,
             watertight=bool(mesh.is_watertight),
+            domain=view.domain,
+        )
+
+    @torch.inference_mode()
+    def look(self, rgb: np.ndarray, remove_background: bool) -> View:
+        """The picture framed as the network sees it, and the network's voxels, pose, silhouette and domain check."""
+        crop, removed = frame_object(rgb, remove_background)
+        small = resize(crop, self.size)
+        out = self.model(to_tensor(small, self.input, self.device))
+        return View(
+            model_input=small,
+            background_removed=removed,
+            voxels=to_numpy(torch.sigmoid(out["voxel_logits"])[0]),
+            azimuth_probs=to_numpy(torch.softmax(out["azimuth_logits"][0], 0)),
+            elevation=float(out["elevation"][0]),
+            silhouette=silhouette_overlay(small, to_numpy(torch.sigmoid(out["mask_logits"])[0])),
             domain=self.domain(small),
         )
 

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from vtl_models.common import InvalidInput, per_thread
+from vtl_models.common import InvalidInput, PictureCache, per_thread
 from vtl_models.domain import DomainScorer, Verdict
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
@@ -116,11 +116,13 @@ class SmilePredictor:
         self.input = card.raw["input"]  # size and normalisation the model was trained with
         self.size = model.cfg.size
         self.domain = DomainScorer("smile", self.device)
+        # the face crop and its domain check depend on the picture alone: a new strength or domain reuses them
+        self.crops, self.domain_checks = PictureCache(), PictureCache()
 
     def prepare(self, image, domain: str = "auto") -> tuple[torch.Tensor, int, FaceCrop]:
         """User image -> model input (1, 3, S, S), domain index and the crop."""
         rgb = to_rgb(image)
-        crop = crop_face(rgb, self.size, _cascade())
+        crop = self.crops.get(rgb, lambda: crop_face(rgb, self.size, _cascade()))
         if domain == "auto":
             domain = guess_domain(crop.square)
         if domain not in DOMAINS:
@@ -150,7 +152,8 @@ class SmilePredictor:
             domain=DOMAINS[d],
             smile_probability=smiling,
             message=crop.message,
-            domain_check=self.domain(crop.image),  # the face as the model sees it, like the bank's faces
+            # the face as the model sees it, like the bank's faces
+            domain_check=self.domain_checks.get(crop.image, lambda: self.domain(crop.image)),
         )
 
     @torch.inference_mode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +31,7 @@ MAX_NODES = 5  # longer hypernym paths keep their two ends and an ellipsis
 PATHS_PER_LABEL, MESSAGES_PER_NODE = 2, 3
 
 
+@cache  # parsing the bundled font took ~1 ms a call
 def _font(size: int = 14) -> ImageFont.ImageFont:
     try:
         return ImageFont.load_default(size=size)

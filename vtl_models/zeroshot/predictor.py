@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from vtl_models.common import InvalidInput, to_numpy
+from vtl_models.common import InvalidInput, PictureCache, to_numpy
 from vtl_models.images import fit_longest_side, to_rgb, to_tensor
 from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import pool_maps
@@ -73,6 +73,8 @@ class ZeroShotPredictor:
         self.photos = PhotoGraph(self.wordnet, self.device, self.input)
         self.scene_synsets = scene_synsets(self.wordnet)
         self.scene_threshold = float(self.card.raw["scene_likeness"]["threshold"])
+        # the trunk pass and the photo views and detectors depend on the picture alone, not on the labels typed
+        self.scene_passes, self.photo_beliefs = PictureCache(), PictureCache()
 
     def resolve(self, labels: list[str]) -> dict[str, list[int]]:
         """Each label's WordNet senses; one InvalidInput naming every unknown label and its nearest known words."""
@@ -137,14 +139,14 @@ class ZeroShotPredictor:
         names = parse_labels(labels) if isinstance(labels, str) else parse_labels(",".join(labels))
         senses = self.resolve(names)
         image = fit_longest_side(image, WORK_SIDE)
-        feats, probs, likeness = self.scene_pass(image)
+        feats, probs, likeness = self.scene_passes.get(image, lambda: self.scene_pass(image))
         if mode == "auto":
             mode = "scene" if likeness >= self.scene_threshold else "photo"
         if mode == "scene":
             graph = self.scene_graph(feats, probs, names, senses)
             evidence = {name: self._scene_evidence(name, senses[name], graph) for name in names}
         else:
-            beliefs = self.photos.beliefs(image, whole=probs)
+            beliefs = self.photo_beliefs.get(image, lambda: self.photos.beliefs(image, whole=probs))
             evidence = {name: self.photos.score(name, beliefs) for name in names}
         scores = {name: round(found[0].score, 4) if found else 0.0 for name, found in evidence.items()}
         return ZeroShotPrediction(mode, scores, evidence, round(likeness, 4))
