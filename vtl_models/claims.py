@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy import stats
 
 MIN_SEEDS = 3
 Statistic = Callable[[object, np.ndarray], float]  # (one run's outputs, item indices) -> the metric on those items
@@ -59,6 +58,8 @@ def decide(
     item_lo, item_hi = _interval(resampled.mean(1))
     seed_half = 0.0
     if len(per_seed) > 1:
+        from scipy import stats  # here, not at the top: the page imports this module, and scipy.stats costs ~1.5 s
+
         seed_half = stats.t.ppf(0.975, len(per_seed) - 1) * per_seed.std(ddof=1) / np.sqrt(len(per_seed))
     lo = diff - float(np.hypot(max(diff - item_lo, 0.0), seed_half))
     hi = diff + float(np.hypot(max(item_hi - diff, 0.0), seed_half))
