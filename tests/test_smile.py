@@ -261,7 +261,7 @@ def test_validation_reads_the_val_cartoons_only_and_keeps_the_target_layer_unles
 
 def test_cdrd_training_never_reads_a_training_cartoons_smile_label(tmp_path, monkeypatch):
     """The smile label of a cartoon is the option it was drawn with: validation may read it, the training loop not."""
-    from vtl_models.smile import train
+    from vtl_models.smile import monitor, train
 
     class Unlabelled(dict):
         def __getitem__(self, key):
@@ -278,7 +278,7 @@ def test_cdrd_training_never_reads_a_training_cartoons_smile_label(tmp_path, mon
 
     monkeypatch.setattr(train, "cached_split", split)
     sheet = np.zeros((8, 16, 16, 3), np.uint8)
-    monkeypatch.setattr(train, "paired_batch", lambda *a: (None, sheet, sheet))
+    monkeypatch.setattr(monitor, "paired_batch", lambda *a: (None, sheet, sheet))
     monkeypatch.setattr(train, "RUNS", tmp_path)
     argv = ["--size", "16", "--width", "8", "--batch", "4", "--steps", "3", "--sample-every", "2", "--no-save"]
     train.main([*argv, "--cartoons", "lorelei", "--target-warmup", "0"])

@@ -1,4 +1,5 @@
-"""Train CDRD on procedural photo (labeled) and cartoon (unlabeled) faces: `python -m vtl_models train smile`.
+"""Train CDRD on labelled photo and unlabelled cartoon faces (--cartoons: procedural or Lorelei artwork):
+`python -m vtl_models train smile`.
 
 One step, as in the paper: D learns real/fake in both domains and the smile attribute from labeled photos and from
 generated images of both domains; G learns to fool D and to make its attribute code visible in both domains; the
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import logging
 import signal
 import sys
@@ -20,36 +20,21 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from safetensors.torch import save_file
 from tqdm import tqdm
 
 from vtl_models.common import seed_everything
-from vtl_models.hub import has_card, load_weights, resumed_stages, save_weights, stage_fields
-from vtl_models.images import SIGNED, to_image, to_tensor
-from vtl_models.smile import artwork
+from vtl_models.hub import has_card, load_weights, resumed_stages, save_weights
+from vtl_models.images import SIGNED, to_tensor
 from vtl_models.smile.baseline import train_source_only
-from vtl_models.smile.calibrate import PATH as CALIBRATION
-from vtl_models.smile.data import CARTOONS, cached_split, paired_batch, to_float
-from vtl_models.smile.evaluator import load_evaluator, predict
+from vtl_models.smile.card import build_card
+from vtl_models.smile.data import CARTOONS, cached_split
+from vtl_models.smile.evaluator import load_evaluator
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
+from vtl_models.smile.monitor import sample_grid, smile_probe, val_target_accuracy
 
 log = logging.getLogger("vtl.smile.train")
 RUNS = Path(__file__).resolve().parents[2] / "runs" / "smile"
-DEVIATIONS = [
-    "32x32 procedural faces instead of 64x64+ CelebA / cartoon sets (2-core CPU budget)",
-    "spectral-norm discriminator without batch norm (a batch-norm D overpowered G here)",
-    "attribute loss on generated target images off for the first --target-warmup steps, then weighted --target-cls",
-    "deterministic encoder with a moment-matching penalty on z instead of a VAE KL term",
-    "EMA of the generator weights is saved; the learning rate falls linearly to 0 over the last --decay of the budget",
-    "D's target low-level layer D_T starts as a copy of D_S and is pulled to it by a penalty (--tie): with no target"
-    " labels, an untied D_T let the target attribute convention drift away from the source one",
-]
-
-CARTOON_TEXT = {
-    "procedural": "flat procedural 'cartoon' faces",
-    "lorelei": "artist-drawn Lorelei cartoon faces (DiceBear)",
-}
 
 
 def bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
@@ -134,28 +119,6 @@ def losses(model: CDRD, xs, ls, xt, args, step: int = 0) -> tuple[torch.Tensor, 
     return loss_d, loss_g + loss_e, stats
 
 
-@torch.no_grad()
-def smile_probe(model: CDRD, generator, judge, n: int = 200) -> dict[str, float]:
-    """The evaluator's smile rate on samples of each domain with the smile requested off and on (seeded)."""
-    z = torch.randn(n, model.cfg.z_dim, generator=torch.Generator().manual_seed(99))
-    out = {}
-    for s in (0, 1):
-        h = generator.shared_features(z, attribute_code(torch.full((n,), float(s))))
-        for d, domain in enumerate(("photo", "cartoon")):
-            verdict = predict(judge, generator.render(h, d).clamp(-1, 1))[1]["smile"]
-            out[f"{domain}_{'on' if s else 'off'}"] = float(verdict.mean())
-    return out
-
-
-@torch.no_grad()
-def val_target_accuracy(model: CDRD, val: dict[str, np.ndarray]) -> float:
-    """target_attr_acc (the attribute head through D_T) on labelled validation cartoons: monitoring, never a loss."""
-    model.eval()
-    hits = (model.classify(torch.from_numpy(to_float(val["images"])), 1) > 0.5).numpy() == val["smile"]
-    model.train()
-    return round(float(hits.mean()), 3)
-
-
 def lr_scale(done: float, decay: float) -> float:
     """Learning-rate factor when `done` of the budget (time or steps) is spent: 1, then linear to 0 over `decay`."""
     return min(1.0, (1.0 - done) / decay) if decay > 0 else 1.0
@@ -164,60 +127,6 @@ def lr_scale(done: float, decay: float) -> float:
 def export_state(model: CDRD, generator) -> dict[str, torch.Tensor]:
     """The model's state with `generator` (the EMA copy) as its generator."""
     return {**model.state_dict(), **{f"generator.{k}": v for k, v in generator.state_dict().items()}}
-
-
-@torch.no_grad()
-def sample_grid(model: CDRD, generator, path: Path, size: int, cartoons: str = "procedural") -> None:
-    """Rows: photo no smile / smile, cartoon no smile / smile (same z per column); then translations of test faces."""
-    model.eval()
-    saved = model.generator
-    model.generator = generator
-    rows = [model.sample(8, torch.full((8,), float(s)), seed=1234)[:, d] for d in (0, 1) for s in (0, 1)]
-    _, photos, drawn = paired_batch(8, size, "val", 0, cartoons)
-    for domain, images in ((0, photos), (1, drawn)):
-        x = torch.from_numpy(to_float(images))
-        rows.append(x)
-        for s in (0, 1):
-            rows.append(model.translate(x, domain, torch.full((8,), float(s)))[:, 1 - domain])
-    model.generator = saved
-    model.train()
-    grid = torch.cat([torch.cat(list(r), 2) for r in rows], 1)
-    array = to_image(grid[None], SIGNED)[0]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(array).resize((array.shape[1] * 2, array.shape[0] * 2), Image.Resampling.NEAREST).save(path)
-
-
-def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str], earlier: list[dict]) -> dict:
-    """Model card fields (hub.save_weights fills file, sha256 and size); `earlier`: the training stages resumed from."""
-    return {
-        "config": cfg.to_dict(),
-        "input": {"size": cfg.size, **SIGNED, "domains": ["photo", "cartoon"]},
-        "labels": ["no_smile", "smile"],
-        "training": {
-            **stage_fields(earlier, "python -m vtl_models train smile " + " ".join(argv), seconds, steps),
-            "data_seed": "train split (seed base 0), photo labels only; cartoon labels never loaded",
-            "seconds": round(seconds),
-            "steps": steps,
-            "batch": args.batch,
-            "n_train_per_domain": args.n_train,
-            "cartoons": args.cartoons,
-            "target_warmup": args.target_warmup,
-            "target_cls": args.target_cls,
-            "tie": args.tie,
-            "shared_d": args.shared_d,
-            "detach_guess": args.detach_guess,
-            "lr": args.lr,
-            "lr_decay": args.decay,
-        },
-        "licence": "no pretrained parts; trained here on procedural data (vtl_models/smile/data.py)"
-        + (
-            "" if args.cartoons == "procedural" else f" and cartoons of {artwork.LICENCE} (vtl_models/smile/artwork.py)"
-        ),
-        "deviations_from_paper": DEVIATIONS,
-        "trained_on": f"procedural shaded 'photo' faces (smile labels) and {CARTOON_TEXT[args.cartoons]} (no labels), "
-        f"{cfg.size}x{cfg.size}",
-        **({"calibration": json.loads(CALIBRATION.read_text())} if args.cartoons != "procedural" else {}),
-    }
 
 
 def build_model(cfg: CDRDConfig, shared_d: bool = False) -> CDRD:
