@@ -55,7 +55,11 @@ def validate() -> dict:
     if shared:
         layer = paired_claim([cdrd["default"]], [shared["shared_d"]])
         shared_wins = layer["ci95"][1] < 0  # D_T minus the shared layer: below zero throughout
-        kept = "the shared layer (it wins on validation)" if shared_wins else "D_T (the shared layer does not win)"
+        kept = (  # a choice on validation, not a claim: with fewer than 3 seeds a side the claim stays undecided
+            "the shared layer (its validation interval lies wholly above D_T's)"
+            if shared_wins
+            else "D_T (the shared layer's validation interval does not lie wholly above D_T's; undecided as a claim)"
+        )
         entry["decisions"]["target_layer_vs_shared_d"] = {**layer, "kept": kept}
     update_card("smile", "default", validation=entry)
     log.info("validation: %s", entry["target_attr_acc"])
