@@ -36,26 +36,35 @@ def load_source_only(seed: int, cartoons: str = "procedural") -> Discriminator:
     return load_model("smile", name_of(seed, cartoons), lambda card: Discriminator(CDRDConfig(**card.config)))[0]
 
 
+def train_classifier(
+    images: np.ndarray, labels: np.ndarray, cfg: CDRDConfig, steps: int, seed: int, batch: int = 32, lr: float = 2e-4
+) -> Discriminator:
+    """D's classifier path (low-level layer 0, shared layers, attribute head) trained on (images, labels): the
+    source-only baseline on photos, and the calibration's oracle on labelled cartoons (smile/calibrate.py)."""
+    net = Discriminator(cfg)
+    opt = torch.optim.Adam(net.parameters(), lr, betas=(0.5, 0.999))
+    y = torch.from_numpy(labels).long()
+    rng = np.random.default_rng(seed)
+    for step in tqdm(range(steps), file=sys.stderr, mininterval=30):
+        i = rng.integers(0, len(images), batch)
+        loss = F.cross_entropy(net(to_tensor(images[i], SIGNED), 0)[1], y[i])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % 2000 == 0:
+            log.info("step %d loss %.4f", step, loss.item())
+    return net
+
+
 def train_source_only(args, argv: list[str]) -> None:
     """Train and write weights/smile/source_only_seed<N>; `args` are train.py's (steps, batch, lr, n_train, seed)."""
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
     cfg = CDRDConfig(size=args.size, width=args.width, shared_stages=args.shared_stages)
     photos = cached_split("photo", args.n_train, args.size, "train")
-    images, labels = photos["images"], torch.from_numpy(photos["smile"]).long()
-    net = Discriminator(cfg)
-    opt = torch.optim.Adam(net.parameters(), args.lr, betas=(0.5, 0.999))
-    rng = np.random.default_rng(args.seed)
     steps = args.steps  # the default CDRD run's 40,679 (both its stages: weights/smile/default.json)
     start = time.time()
-    for step in tqdm(range(steps), file=sys.stderr, mininterval=30):
-        i = rng.integers(0, len(images), args.batch)
-        loss = F.cross_entropy(net(to_tensor(images[i], SIGNED), 0)[1], labels[i])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if step % 2000 == 0:
-            log.info("step %d loss %.4f", step, loss.item())
+    net = train_classifier(photos["images"], photos["smile"], cfg, steps, args.seed, args.batch, args.lr)
     card = {
         "config": cfg.to_dict(),
         "input": {"size": cfg.size, **SIGNED, "domains": ["photo", "cartoon"]},

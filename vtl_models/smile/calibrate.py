@@ -18,30 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vtl_models.images import SIGNED, to_tensor
+from vtl_models.smile.baseline import train_classifier
 from vtl_models.smile.data import CARTOONS, cached_split
 from vtl_models.smile.model import CDRDConfig, Discriminator
 
 PATH = Path(__file__).with_name("calibration.json")
 BARS = {"source_only": ("<=", 0.70), "target_oracle": (">=", 0.95)}
-
-
-def train_classifier(images: np.ndarray, labels: np.ndarray, cfg: CDRDConfig, steps: int, seed: int) -> Discriminator:
-    """The classifier path trained on (images, labels) with the baseline's optimiser and batch."""
-    torch.manual_seed(seed)
-    net = Discriminator(cfg)
-    opt = torch.optim.Adam(net.parameters(), 2e-4, betas=(0.5, 0.999))
-    y = torch.from_numpy(labels).long()
-    rng = np.random.default_rng(seed)
-    for _ in range(steps):
-        i = rng.integers(0, len(images), 32)
-        loss = F.cross_entropy(net(to_tensor(images[i], SIGNED), 0)[1], y[i])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    return net.eval()
 
 
 @torch.no_grad()
@@ -57,10 +41,10 @@ def calibrate(cartoons: str, size: int, n_train: int, n_val: int, steps: int, se
     photos = cached_split("photo", n_train, size, "train")
     train_cartoons = cached_split("cartoon", n_train, size, "train", cartoons=cartoons)
     val = {d: cached_split(d, n_val, size, "val", cartoons=cartoons) for d in ("photo", "cartoon")}
-    nets = {
-        "source_only": train_classifier(photos["images"], photos["smile"], cfg, steps, seed),
-        "target_oracle": train_classifier(train_cartoons["images"], train_cartoons["smile"], cfg, steps, seed),
-    }
+    nets = {}
+    for name, faces in (("source_only", photos), ("target_oracle", train_cartoons)):
+        torch.manual_seed(seed)
+        nets[name] = train_classifier(faces["images"], faces["smile"], cfg, steps, seed).eval()
     read = {
         name: {f"val_{d}_attr_acc": accuracy(net, val[d]["images"], val[d]["smile"]) for d in val}
         for name, net in nets.items()
