@@ -283,3 +283,16 @@ def test_cdrd_training_never_reads_a_training_cartoons_smile_label(tmp_path, mon
     argv = ["--size", "16", "--width", "8", "--batch", "4", "--steps", "3", "--sample-every", "2", "--no-save"]
     train.main([*argv, "--cartoons", "lorelei", "--target-warmup", "0"])
     assert ("cartoon", "train", "lorelei") in read and ("cartoon", "val", "lorelei") in read
+
+
+def test_artwork_framing_fills_outside_the_avatar_with_its_background(monkeypatch):
+    """Lorelei avatars are framed like the photos: where the crop leaves the avatar, the face's background colour."""
+    from vtl_models.smile import artwork
+
+    monkeypatch.setattr(artwork, "CROP", (0.25, -0.25, 1.0))
+    avatar = np.full((8, 8, 3), 200, np.uint8)
+    avatar[4, 4] = 0  # a mark that must move by the crop's offset: (4, 4) -> (6, 2)
+    square = artwork._frame(avatar, np.array([1, 2, 3], np.uint8), 8)
+    assert square.shape == (8, 8, 3)
+    assert (square[:2] == [1, 2, 3]).all() and (square[:, 6:] == [1, 2, 3]).all()  # above and right of the avatar
+    assert (square[2:, :6] != [1, 2, 3]).all(axis=-1).all() and square[6, 2].tolist() == [0, 0, 0]

@@ -24,7 +24,11 @@ from vtl_models.smile.faces import HAIR_CARTOON, SKIN_CARTOON
 NODE_DIR = Path(__file__).resolve().parents[2] / "data" / "smile" / "node"
 SCRIPT = Path(__file__).with_name("lorelei.mjs")
 PACKAGES = ("@dicebear/core@9.4.3", "@dicebear/lorelei@9.4.3", "@resvg/resvg-js@2.6.2")
-CROP = (0.14, 0.08, 0.72)  # left, top, side of the square around the head, as shares of the avatar
+# left, top, side of the square cut around the head, as shares of the avatar (outside it: the background colour).
+# Chosen so the cartoon face sits where the photo face does (eyes at 0.53, mouth centre at (0.5, 0.68) of the frame,
+# eye-to-mouth 0.16 of it; photos 0.145): the generator's shared layers draw one face layout for both domains.
+CROP = (0.075, -0.105, 1.05)
+VERSION = 2  # part of the cache name: bump it whenever the cartoons are drawn or framed differently
 LICENCE = "Lorelei by Lisa Wischofsky, CC0 1.0, via DiceBear (MIT)"
 
 
@@ -54,7 +58,7 @@ def render(factors: dict[str, np.ndarray], size: int, seed: int) -> np.ndarray:
         }
         for i in range(len(factors["smile"]))
     ]
-    side = int(round(size / CROP[2] * 2))  # twice the output size, then area-downsampled: clean thin lines
+    side = int(round(size / CROP[2] * 2))  # avatar width: the crop at 2x the output, area-downsampled
     node = install()
     script = node / SCRIPT.name
     if not script.exists() or script.read_bytes() != SCRIPT.read_bytes():
@@ -63,9 +67,19 @@ def render(factors: dict[str, np.ndarray], size: int, seed: int) -> np.ndarray:
         ["node", str(script), str(side)], input=json.dumps(faces).encode(), capture_output=True, check=True
     ).stdout
     rgba = np.frombuffer(raw, np.uint8).reshape(len(faces), side, side, 4)
-    left, top, crop = (int(round(v * side)) for v in CROP)
     out = np.empty((len(faces), size, size, 3), np.uint8)
     for i, face in enumerate(rgba):
-        square = face[top : top + crop, left : left + crop, :3]
-        out[i] = cv2.resize(np.ascontiguousarray(square), (size, size), interpolation=cv2.INTER_AREA)
+        square = _frame(face[..., :3], np.round(255 * factors["background"][i]).astype(np.uint8), side)
+        out[i] = cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
     return out
+
+
+def _frame(avatar: np.ndarray, background: np.ndarray, side: int) -> np.ndarray:
+    """The CROP square of an avatar rendered `side` px wide, filled with its background where it leaves the avatar."""
+    left, top, crop = (int(round(v * side)) for v in CROP)
+    square = np.empty((crop, crop, 3), np.uint8)
+    square[:] = background
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + crop, len(avatar)), min(left + crop, avatar.shape[1])
+    square[y0 - top : y1 - top, x0 - left : x1 - left] = avatar[y0:y1, x0:x1]
+    return square

@@ -44,6 +44,11 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
             "batch": args.batch,
             "n_train_per_domain": args.n_train,
             "cartoons": args.cartoons,
+            **(
+                {"cartoon_framing": {"version": artwork.VERSION, "crop": artwork.CROP}}
+                if args.cartoons != "procedural"
+                else {}
+            ),
             "target_warmup": args.target_warmup,
             "target_cls": args.target_cls,
             "tie": args.tie,
