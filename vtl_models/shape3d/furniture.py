@@ -136,10 +136,10 @@ def model_licence(archive: str, folder: Path) -> str:
     return ARCHIVE_LICENCE[archive]
 
 
-def read_catalogue(unzipped: Path) -> list[FurnitureModel]:
-    """Every model of the five archives, in catalogue order."""
+def read_catalogue(unzipped: Path, archives: tuple[str, ...] = tuple(ARCHIVE_LICENCE)) -> list[FurnitureModel]:
+    """Every model of the archives (by default all five), in catalogue order."""
     models = []
-    for archive in ARCHIVE_LICENCE:
+    for archive in archives:
         props = read_properties((unzipped / archive / "PluginFurnitureCatalog.properties").read_bytes())
         indices = sorted(int(k.split("#")[1]) for k in props if k.startswith("model#"))
         for i in indices:
