@@ -30,13 +30,15 @@ from vtl_models.shape3d.data import (
     random_background,
     random_light,
 )
-from vtl_models.shape3d.furniture import FurnitureModel, fetch, read_catalogue, read_split, usable
+from vtl_models.shape3d.furniture import FurnitureModel, fetch, read_catalogue, read_split
 from vtl_models.shape3d.furniture_mesh import FurnitureMesh, load_furniture
 from vtl_models.shape3d.shapes import CATEGORIES, GRID
 
 log = logging.getLogger(__name__)
 MESH_CACHE = DATA_DIR / "furniture"
+VAL_VIEWS = 12  # x 24 validation models: ~300 views, as many as the procedural validation set
 BACKGROUND_TEXTURES = 60  # package texture maps kept in memory for backgrounds
+BACKGROUND_CATEGORIES = ("Living room", "Bedroom", "Kitchen", "Bathroom", "Office", "Exterior", "Doors and windows")
 
 
 def cached_mesh(model: FurnitureModel, unzipped: Path, cache_dir: Path = MESH_CACHE) -> FurnitureMesh:
@@ -58,13 +60,15 @@ _SCALARS = ("shell_voxels", "symmetry", "seconds")
 
 
 def background_textures(unzipped: Path, n: int = BACKGROUND_TEXTURES) -> list[np.ndarray]:
-    """Up to `n` texture maps (RGB, <= 256 px) of catalogue models outside the tab's categories, in a fixed order."""
-    skip = {Path(m.obj).parent for m in usable(read_catalogue(unzipped))}
-    paths = [
-        p
-        for p in sorted(unzipped.glob("*/*/*/*.jpg"))
-        if p.parent.relative_to(p.parents[2]) not in skip and p.stat().st_size > 8_000
-    ]
+    """Up to `n` texture maps (RGB, <= 256 px) of the catalogue's room and garden models outside the tab's
+    categories, in a fixed order (not people, vehicles or miscellany: those hold faces, banknotes, phone screens)."""
+    folders = {
+        Path(m.id.split(":")[0]) / Path(m.obj).parent
+        for m in read_catalogue(unzipped)
+        if m.category is None and m.catalogue_category in BACKGROUND_CATEGORIES
+    }
+    paths = [p for p in sorted(unzipped.glob("*/*/*/*.jpg")) if p.parent.relative_to(unzipped) in folders]
+    paths = [p for p in paths if p.stat().st_size > 8_000]  # smaller maps are mostly flat colours
     step = max(1, len(paths) // n)
     textures = []
     for path in paths[::step][:n]:
@@ -148,13 +152,45 @@ def furniture_split(split: str, views: int) -> ViewBatch:
     return batch
 
 
+def write_sample_grid(path: Path, per_category: int = 3, views: int = 2) -> Path:
+    """The README's grid: one row per category, for `per_category` models (validation first, then training)
+    `views` training-style renders (64 px) and the model's 32^3 grid seen from the first view's pose."""
+    from vtl_models.render import Light
+    from vtl_models.shape3d.predictor import grid_to_mesh
+
+    unzipped = fetch()
+    catalogue = {m.id: m for m in read_catalogue(unzipped)}
+    textures = background_textures(unzipped)
+    renderer = Renderer(RENDER_SIZE, samples=4)
+    rows = []
+    for category in CATEGORIES:
+        records = [r for split in ("val", "train") for r in read_split(split) if r["category"] == category]
+        records = records[:per_category]
+        meshes = [cached_mesh(catalogue[r["id"]], unzipped) for r in records]
+        batch = render_models(records, meshes, views, textures, renderer)
+        tiles = []
+        for i, mesh in enumerate(meshes):
+            tiles += list(batch.images[i * views : (i + 1) * views])
+            grid = grid_to_mesh(mesh.voxels.astype(np.float32), 0.5)
+            camera = camera_for(float(batch.azimuth[i * views]), float(batch.elevation[i * views]))
+            rgb, _ = renderer.render(grid.vertices, grid.faces, (150, 160, 210), camera, Light(), (255, 255, 255))
+            tiles.append(downsample(rgb.astype(np.float32), IMAGE_SIZE).astype(np.uint8))
+        rows.append(np.concatenate(tiles, axis=1))
+    Image.fromarray(np.concatenate(rows, axis=0)).save(path, optimize=True)
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
-    """CLI: cache a split's meshes and views, and log the time per model and per view."""
+    """CLI: cache a split's meshes and views, and log the time per model and per view (or write the sample grid)."""
     parser = argparse.ArgumentParser(prog="python -m vtl_models.shape3d.furniture_views")
     parser.add_argument("--split", default="train", choices=("train", "val", "test"))
     parser.add_argument("--views", type=int, default=24)
+    parser.add_argument("--grid", type=Path, help="write the README's sample grid to this PNG instead")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.grid:
+        write_sample_grid(args.grid)
+        return
     start = time.perf_counter()
     batch = furniture_split(args.split, args.views)
     log.info(
