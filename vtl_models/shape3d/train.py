@@ -48,18 +48,29 @@ THRESHOLDS = np.arange(0.1, 0.65, 0.05)  # the one rule: each run's best of thes
 POSE_TOLERANCE = 30.0  # as the eval: azimuth within this many degrees modulo the object's symmetry
 
 
-def labelled_shapes(n_shapes: int, fraction: float = 0.1) -> np.ndarray:
-    """Boolean mask of the shapes whose 3D grid a semi/sup10 run may see: the same `fraction` of every category."""
-    within_category = np.arange(n_shapes) // len(CATEGORIES)  # shape i is category i % 6
-    return within_category % round(1 / fraction) == 0
+def rank_in_category(category: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+    """Each shape's position among the shapes of its category (only those in `among`, if given), in index order."""
+    among = np.ones(len(category), bool) if among is None else among
+    rank = np.zeros(len(category), np.int64)
+    for c in np.unique(category):
+        members = (category == c) & among
+        rank[members] = np.arange(members.sum())
+    return rank
 
 
-def pose_labelled_shapes(labelled: np.ndarray, fraction: float) -> np.ndarray:
+def labelled_shapes(category: np.ndarray, fraction: float = 0.1) -> np.ndarray:
+    """Boolean mask of the shapes whose 3D grid a semi/sup10 run may see: every round(1/fraction)-th shape of each
+    category (procedural shape i is category i % 6; the furniture split lists its models category by category)."""
+    return rank_in_category(category) % round(1 / fraction) == 0
+
+
+def pose_labelled_shapes(labelled: np.ndarray, category: np.ndarray, fraction: float) -> np.ndarray:
     """The 3D-labelled shapes whose views keep their pose labels: the first `fraction` of them in every category
     (`--pose-labels`, 1.0 for every run but the pose-label budget measurement; the rest learn pose only through the
     self-consistency projection)."""
-    rank = np.cumsum(labelled) - 1  # labelled shapes come in runs of one shape per category
-    return labelled & (rank // len(CATEGORIES) < round(fraction * labelled.sum() / len(CATEGORIES)))
+    rank = rank_in_category(category, labelled)
+    budget = {c: round(fraction * (labelled & (category == c)).sum()) for c in np.unique(category)}
+    return labelled & (rank < np.array([budget[c] for c in category], np.int64))
 
 
 def mirror_symmetric(voxels: np.ndarray, tolerance: float = 0.02) -> np.ndarray:
@@ -184,9 +195,9 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
         earlier = resumed_stages(old_card)
         kept = {k: old_card.raw[k] for k in ("encoder_measurement", "data_seeds") if k in old_card.raw}
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    labelled = labelled_shapes(len(data.voxels)) if mode != "supervised" else np.ones(len(data.voxels), bool)
+    labelled = labelled_shapes(data.category) if mode != "supervised" else np.ones(len(data.voxels), bool)
     view_labelled = labelled[data.shape_index]
-    view_posed = pose_labelled_shapes(labelled, args.pose_labels)[data.shape_index]
+    view_posed = pose_labelled_shapes(labelled, data.category, args.pose_labels)[data.shape_index]
     # mirroring needs the 3D grid to know whether it is allowed: only views of 3D-labelled shapes are flipped
     mirrorable = mirror_symmetric(data.voxels) & labelled
     log.info("%d of %d shapes are 3D-labelled and mirror-symmetric (flipped)", mirrorable.sum(), len(mirrorable))
