@@ -31,7 +31,13 @@ from vtl_models.shape3d.furniture import (
     usable,
     write_split,
 )
-from vtl_models.shape3d.furniture_mesh import load_furniture, rotational_symmetry, upright_rotation, voxelise
+from vtl_models.shape3d.furniture_mesh import (
+    load_furniture,
+    rotational_symmetry,
+    sample_texture,
+    upright_rotation,
+    voxelise,
+)
 from vtl_models.shape3d.furniture_views import cached_mesh, render_models, textured_background
 from vtl_models.shape3d.model import project_voxels
 from vtl_models.shape3d.shapes import CATEGORIES, EXTENT
@@ -157,6 +163,14 @@ def test_upright_rotation_applies_model_rotation_and_puts_the_width_along_x():
     assert np.allclose(np.abs(r) @ [2.0, 0.5, 1.0], [2.0, 1.0, 0.5])
     turned = upright_rotation(None, np.array([0.5, 1.0, 2.0]), (200, 100, 50))  # catalogue: width is the long side
     assert np.allclose(np.abs(turned) @ [0.5, 1.0, 2.0], [2.0, 1.0, 0.5])
+
+
+def test_texture_lookup_has_v_up_and_repeats():
+    image = np.zeros((4, 2, 3), np.uint8)
+    image[:2] = (255, 0, 0)  # top half red, bottom half blue, as an OBJ's v = 1 is the image's top row
+    image[2:] = (0, 0, 255)
+    uv = np.array([[0.2, 0.9], [0.7, 0.1], [1.2, 1.9], [-0.8, -0.9]])
+    assert sample_texture(image, uv).tolist() == [[255, 0, 0], [0, 0, 255], [255, 0, 0], [0, 0, 255]]
 
 
 def test_models_are_centred_scaled_upright_and_coloured(catalogue, meshes):

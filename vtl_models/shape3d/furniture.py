@@ -27,6 +27,7 @@ import numpy as np
 from vtl_models.shape3d.shapes import CATEGORIES
 
 PACKAGE = "sweethome3d-furniture"
+PACKAGE_VERSION = "1.8-1"  # the version the committed split was made from (its test checks the split still matches)
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data" / "sh3d"
 SPLIT_FILE = Path(__file__).with_name("furniture_split.json")
@@ -195,9 +196,9 @@ def write_split(models: list[FurnitureModel], path: Path = SPLIT_FILE) -> None:
         for m in sorted(models, key=lambda m: (CATEGORIES.index(m.category), m.id))
     ]
     note = (
-        f"Debian {PACKAGE}: the models of the tab's categories under CC0/CC-BY, split by model within each category"
-        f" (seed {SPLIT_SEED}). Attribution: keep each model's name, creator, licence and its archive's copyright"
-        " holder with anything made from it."
+        f"Debian {PACKAGE} {PACKAGE_VERSION}: the models of the tab's categories under CC0/CC-BY, split by model"
+        f" within each category (seed {SPLIT_SEED}). Attribution: keep each model's name, creator, licence and"
+        " its archive's copyright holder with anything made from it."
     )
     head = json.dumps({"note": note, "copyright": ARCHIVE_COPYRIGHT}, indent=1, ensure_ascii=False)[:-2]
     path.write_text(head + ',\n "models": [\n  ' + ",\n  ".join(records) + "\n ]\n}\n")

@@ -6,6 +6,11 @@ Each model of the committed split (furniture.py) is loaded once (cached under da
 from random azimuth 0-360 and elevation 0-40 with its own textures, under the generator's random light, on a plain
 colour, a crop of a package texture (from the catalogue's other models, never one of the tab's) or the
 generator's gradient/clutter backgrounds. Views are deterministic by model id and view index.
+
+Measured 2026-12-07 on the 2-core machine, at nice 15 beside a GAN training: a model loads, stands upright, takes
+its texture colours and is voxelised in 0.54 s on average (median 0.37 s, slowest 3.9 s: 178k faces; all 162
+models 87 s, once: then cached); a view renders in 30 ms (128 px, 4x MSAA, background, downsampling), and a whole
+split caches at 62-75 ms a view (train, 24 views of 114 models: 204 s).
 """
 
 from __future__ import annotations
