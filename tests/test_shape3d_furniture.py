@@ -114,6 +114,14 @@ def test_catalogue_of_the_committed_models(catalogue):
     assert usable(catalogue) == catalogue
 
 
+def test_hanging_and_wall_pieces_are_left_out(tmp_path):
+    (tmp_path / "Scopia").mkdir()
+    entries = "model#1=/s/a/a.obj\nname#1=Lamp\nelevation#1=186.6\nmodel#2=/s/b/b.obj\nname#2=Lamp\n"
+    sizes = "".join(f"{k}#{i}=10\n" for k in ("width", "depth", "height") for i in (1, 2))
+    (tmp_path / "Scopia" / "PluginFurnitureCatalog.properties").write_text(entries + sizes)
+    assert [m.category for m in read_catalogue(tmp_path, ("Scopia",))] == [None, "lamp"]  # the first hangs
+
+
 def test_a_models_own_licence_file_overrides_its_archive(tmp_path):
     assert model_licence("Scopia", tmp_path) == "CC-BY-3.0"  # no file: the archive's licence
     notice = tmp_path / "BLENDSWAP_LICENSE.txt"

@@ -62,7 +62,7 @@ CATEGORY_RULES = (
     ("mug", r"\bcup\b|\bmug\b|\bglass\b", r"cake|plate|cutlery|door|table|sunglass"),
     ("sofa", r"\bsofa\b|\bcouch\b", r"opened"),
     ("chair", r"chair|\bstool\b|class seat", r"wheel|high chair|deck|beach|relax|lounge|ottoman"),
-    ("table", r"\btable\b|\bdesk\b", r"bedside|pool|football|fan|tennis|dressing|changing|trestles"),
+    ("table", r"\btable\b|\bdesk\b", r"bedside|pool|football|fan|tennis|dressing|changing"),
 )
 
 
@@ -154,7 +154,8 @@ def read_catalogue(unzipped: Path, archives: tuple[str, ...] = tuple(ARCHIVE_LIC
                 FurnitureModel(
                     id=f"{archive}:{Path(obj).parent.name}",
                     name=get("name"),
-                    category=tab_category(get("name")),
+                    # a default elevation above the floor marks a hanging or wall-mounted piece: no standing lamp
+                    category=None if float(get("elevation") or 0) > 0 else tab_category(get("name")),
                     catalogue_category=get("category"),
                     obj=obj,
                     size_cm=(float(get("width")), float(get("height")), float(get("depth"))),
@@ -175,11 +176,10 @@ def usable(models: list[FurnitureModel]) -> list[FurnitureModel]:
 def make_split(models: list[FurnitureModel], seed: int = SPLIT_SEED, share: float = 0.15) -> dict[str, str]:
     """model id -> train/val/test: within each category a seeded shuffle gives `share` to validation and to test
     (at least one model each), the rest to training."""
-    rng = np.random.default_rng(seed)
     split = {}
-    for category in CATEGORIES:
+    for index, category in enumerate(CATEGORIES):  # one generator per category: a category's split stands alone
         ids = sorted(m.id for m in models if m.category == category)
-        rng.shuffle(ids)
+        np.random.default_rng([seed, index]).shuffle(ids)
         n_held = max(1, round(share * len(ids)))
         for k, model_id in enumerate(ids):
             split[model_id] = "val" if k < n_held else "test" if k < 2 * n_held else "train"

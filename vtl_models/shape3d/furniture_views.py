@@ -16,6 +16,7 @@ split caches at 62-75 ms a view (train, 24 views of 114 models: 204 s).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import time
 import zlib
@@ -41,7 +42,7 @@ from vtl_models.shape3d.shapes import CATEGORIES, GRID
 
 log = logging.getLogger(__name__)
 MESH_CACHE = DATA_DIR / "furniture"
-VAL_VIEWS = 12  # x 24 validation models: ~300 views, as many as the procedural validation set
+VAL_VIEWS = 12  # x 25 validation models: ~300 views, as many as the procedural validation set
 BACKGROUND_TEXTURES = 60  # package texture maps kept in memory for backgrounds
 BACKGROUND_CATEGORIES = ("Living room", "Bedroom", "Kitchen", "Bathroom", "Office", "Exterior", "Doors and windows")
 
@@ -142,13 +143,15 @@ def render_models(
 
 
 def furniture_split(split: str, views: int) -> ViewBatch:
-    """The rendered views of a committed split, cached as data/shape3d/furniture_<split>_<views>.npz."""
-    path = DATA_DIR / f"furniture_{split}_{views}.npz"
+    """The rendered views of a committed split, cached as data/shape3d/furniture_<split>_<views>_<ids hash>.npz
+    (a changed split makes a new cache)."""
+    records = read_split(split)
+    digest = hashlib.sha1(" ".join(r["id"] for r in records).encode()).hexdigest()[:8]
+    path = DATA_DIR / f"furniture_{split}_{views}_{digest}.npz"
     if path.exists():
         with np.load(path) as data:
             return ViewBatch(**{k: data[k] for k in data.files})
     unzipped = fetch()
-    records = read_split(split)
     catalogue = {m.id: m for m in read_catalogue(unzipped)}
     meshes = [cached_mesh(catalogue[r["id"]], unzipped) for r in records]
     batch = render_models(records, meshes, views, background_textures(unzipped))
