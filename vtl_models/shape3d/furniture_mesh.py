@@ -3,6 +3,7 @@
 Frame (as shapes.py): y up, the front faces +z, bounding box centred with its longest side `EXTENT`; grids are
 indexed [z, y, x] over [-0.5, 0.5]^3. Colours are per vertex: a material's diffuse map sampled at the vertex's UV
 (large textured triangles are first cut to `TEXEL_EDGE` so the map survives as vertex colours), else its Kd colour.
+Transparency (the MTL's `d`) is ignored: glass renders opaque, and its voxels are set like any other surface's.
 
 Voxelisation: the surface is cut into triangles shorter than half a voxel and every vertex marks its voxel (the
 shell); then every empty voxel the grid's border cannot reach through empty voxels is filled

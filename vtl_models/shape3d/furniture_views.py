@@ -8,9 +8,10 @@ colour, a crop of a package texture (from the catalogue's other models, never on
 generator's gradient/clutter backgrounds. Views are deterministic by model id and view index.
 
 Measured 2026-12-07 on the 2-core machine, at nice 15 beside a GAN training: a model loads, stands upright, takes
-its texture colours and is voxelised in 0.54 s on average (median 0.37 s, slowest 3.9 s: 178k faces; all 162
-models 87 s, once: then cached); a view renders in 30 ms (128 px, 4x MSAA, background, downsampling), and a whole
-split caches at 62-75 ms a view (train, 24 views of 114 models: 204 s).
+its texture colours and is voxelised in 0.54 s on average (median 0.37 s, slowest 3.9 s: 178k faces; 162 models
+in 87 s, once: then cached); a view renders in 30 ms (128 px, 4x MSAA, background, downsampling; 120 views in a
+loop), and a whole split caches at 62-145 ms a view as the machine's load varies (train, 24 views of each of 111
+models: 204-385 s; validation, 12 views of 25: 18-44 s).
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ MESH_CACHE = DATA_DIR / "furniture"
 VAL_VIEWS = 12  # x 25 validation models: ~300 views, as many as the procedural validation set
 BACKGROUND_TEXTURES = 60  # package texture maps kept in memory for backgrounds
 BACKGROUND_CATEGORIES = ("Living room", "Bedroom", "Kitchen", "Bathroom", "Office", "Exterior", "Doors and windows")
+_SCALARS = ("shell_voxels", "symmetry", "seconds")
 
 
 def cached_mesh(model: FurnitureModel, unzipped: Path, cache_dir: Path = MESH_CACHE) -> FurnitureMesh:
-    """`load_furniture` of a catalogue model, cached as .npz (git-ignored) by model id."""
+    """`load_furniture` of a catalogue model, cached as .npz (git-ignored) by model id: delete the cache folder after
+    changing furniture_mesh.py."""
     path = cache_dir / (model.id.replace(":", "__") + ".npz")
     if path.exists():
         with np.load(path) as d:
@@ -60,9 +63,6 @@ def cached_mesh(model: FurnitureModel, unzipped: Path, cache_dir: Path = MESH_CA
     scalars = {k: getattr(mesh, k) for k in _SCALARS}
     np.savez(path, vertices=mesh.vertices, faces=mesh.faces, colors=mesh.colors, voxels=packed, **scalars)
     return mesh
-
-
-_SCALARS = ("shell_voxels", "symmetry", "seconds")
 
 
 def background_textures(unzipped: Path, n: int = BACKGROUND_TEXTURES) -> list[np.ndarray]:
