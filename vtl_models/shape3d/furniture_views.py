@@ -10,8 +10,8 @@ generator's gradient/clutter backgrounds. Views are deterministic by model id an
 Measured 2026-12-07 on the 2-core machine, at nice 15 beside a GAN training: a model loads, stands upright, takes
 its texture colours and is voxelised in 0.54 s on average (median 0.37 s, slowest 3.9 s: 178k faces; 162 models
 in 87 s, once: then cached); a view renders in 30 ms (128 px, 4x MSAA, background, downsampling; 120 views in a
-loop), and a whole split caches at 62-145 ms a view as the machine's load varies (train, 24 views of each of 111
-models: 204-385 s; validation, 12 views of 25: 18-44 s).
+loop), and a whole split caches at 62-145 ms a view as the machine's load varies (train, 24 views of each of 111-114
+models: 204-385 s; validation, 12 views of each of 24-25: 18-44 s).
 """
 
 from __future__ import annotations
