@@ -191,12 +191,16 @@ def test_mask_only_views_train_the_pose_through_the_projection_and_carry_no_pose
 def test_pose_label_budget_keeps_voxels_and_drops_pose_labels_evenly_over_categories():
     from vtl_models.shape3d.train import labelled_shapes, losses, pose_labelled_shapes
 
-    labelled = labelled_shapes(8000)
-    assert not pose_labelled_shapes(labelled, 0.0).any()
-    assert np.array_equal(pose_labelled_shapes(labelled, 1.0), labelled)
-    quarter = np.flatnonzero(pose_labelled_shapes(labelled, 0.25))
+    category = np.arange(8000) % len(CATEGORIES)  # the procedural order
+    labelled = labelled_shapes(category)
+    assert np.array_equal(labelled, np.arange(8000) // len(CATEGORIES) % 10 == 0)
+    assert not pose_labelled_shapes(labelled, category, 0.0).any()
+    assert np.array_equal(pose_labelled_shapes(labelled, category, 1.0), labelled)
+    quarter = np.flatnonzero(pose_labelled_shapes(labelled, category, 0.25))
     assert set(quarter) <= set(np.flatnonzero(labelled)) and len(quarter) == 204
     assert np.bincount(quarter % len(CATEGORIES)).tolist() == [34] * len(CATEGORIES)
+    grouped = np.repeat(np.arange(6), [41, 30, 16, 11, 6, 7])  # the furniture split: category by category
+    assert np.bincount(grouped[labelled_shapes(grouped)]).tolist() == [5, 3, 2, 2, 1, 1]
     torch.manual_seed(0)
     model = ShapeNet3D(ShapeNetConfig(latent=32, voxel_channels=(8, 8, 8))).eval()
     has_3d = torch.ones(4, dtype=torch.bool)

@@ -48,18 +48,29 @@ THRESHOLDS = np.arange(0.1, 0.65, 0.05)  # the one rule: each run's best of thes
 POSE_TOLERANCE = 30.0  # as the eval: azimuth within this many degrees modulo the object's symmetry
 
 
-def labelled_shapes(n_shapes: int, fraction: float = 0.1) -> np.ndarray:
-    """Boolean mask of the shapes whose 3D grid a semi/sup10 run may see: the same `fraction` of every category."""
-    within_category = np.arange(n_shapes) // len(CATEGORIES)  # shape i is category i % 6
-    return within_category % round(1 / fraction) == 0
+def rank_in_category(category: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+    """Each shape's position among the shapes of its category (only those in `among`, if given), in index order."""
+    among = np.ones(len(category), bool) if among is None else among
+    rank = np.zeros(len(category), np.int64)
+    for c in np.unique(category):
+        members = (category == c) & among
+        rank[members] = np.arange(members.sum())
+    return rank
 
 
-def pose_labelled_shapes(labelled: np.ndarray, fraction: float) -> np.ndarray:
+def labelled_shapes(category: np.ndarray, fraction: float = 0.1) -> np.ndarray:
+    """Boolean mask of the shapes whose 3D grid a semi/sup10 run may see: every round(1/fraction)-th shape of each
+    category (procedural shape i is category i % 6; the furniture split lists its models category by category)."""
+    return rank_in_category(category) % round(1 / fraction) == 0
+
+
+def pose_labelled_shapes(labelled: np.ndarray, category: np.ndarray, fraction: float) -> np.ndarray:
     """The 3D-labelled shapes whose views keep their pose labels: the first `fraction` of them in every category
     (`--pose-labels`, 1.0 for every run but the pose-label budget measurement; the rest learn pose only through the
     self-consistency projection)."""
-    rank = np.cumsum(labelled) - 1  # labelled shapes come in runs of one shape per category
-    return labelled & (rank // len(CATEGORIES) < round(fraction * labelled.sum() / len(CATEGORIES)))
+    rank = rank_in_category(category, labelled)
+    budget = {c: round(fraction * (labelled & (category == c)).sum()) for c in np.unique(category)}
+    return labelled & (rank < np.array([budget[c] for c in category], np.int64))
 
 
 def mirror_symmetric(voxels: np.ndarray, tolerance: float = 0.02) -> np.ndarray:
@@ -184,9 +195,9 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
         earlier = resumed_stages(old_card)
         kept = {k: old_card.raw[k] for k in ("encoder_measurement", "data_seeds") if k in old_card.raw}
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    labelled = labelled_shapes(len(data.voxels)) if mode != "supervised" else np.ones(len(data.voxels), bool)
+    labelled = labelled_shapes(data.category) if mode != "supervised" else np.ones(len(data.voxels), bool)
     view_labelled = labelled[data.shape_index]
-    view_posed = pose_labelled_shapes(labelled, args.pose_labels)[data.shape_index]
+    view_posed = pose_labelled_shapes(labelled, data.category, args.pose_labels)[data.shape_index]
     # mirroring needs the 3D grid to know whether it is allowed: only views of 3D-labelled shapes are flipped
     mirrorable = mirror_symmetric(data.voxels) & labelled
     log.info("%d of %d shapes are 3D-labelled and mirror-symmetric (flipped)", mirrorable.sum(), len(mirrorable))
@@ -234,8 +245,9 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
         return {}
     # every option that shapes the weights, defaults included: the card's command reruns this stage as it ran
     budget_option = f"--steps {args.steps}" if args.steps else f"--minutes {minutes:g}"
+    data_option = "--data furniture" if args.data == "furniture" else f"--shapes {args.shapes}"
     command = (
-        f"python -m vtl_models train shape3d --mode {mode} {budget_option} --shapes {args.shapes} "
+        f"python -m vtl_models train shape3d --mode {mode} {budget_option} {data_option} "
         f"--views {args.views} --encoder {args.encoder} --batch {args.batch} --lr {args.lr:g} --seed {args.seed}"
         + (" --resume" if args.resume else "")
     )
@@ -248,7 +260,7 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
             **stage_fields(earlier, command, seconds, step),
             "mode": mode,
             "seed": args.seed,
-            "data_seed": "train split seeds 0..",
+            "data_seed": FURNITURE_SOURCE if args.data == "furniture" else "train split seeds 0..",
             "n_shapes": len(data.voxels),
             "views_per_shape": int(len(data.images) // len(data.voxels)),
             "shapes_with_3d": int(labelled.sum()),
@@ -263,8 +275,9 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
             "final_val_pose_acc": round(val_pose, 4),
         },
         "licence": LICENCE if args.encoder == "lite0" else "no pretrained parts (encoder trained from scratch)",
-        "trained_on": f"{len(data.voxels)} procedural objects ({', '.join(CATEGORIES)}), "
-        f"rendered at 128 px (downsampled to {IMAGE_SIZE}) from azimuth 0-360, elevation 0-40",
+        "trained_on": f"{len(data.voxels)} {'furniture models' if args.data == 'furniture' else 'procedural objects'}"
+        f" ({', '.join(CATEGORIES)}), rendered at 128 px (downsampled to {IMAGE_SIZE})"
+        " from azimuth 0-360, elevation 0-40",
         "deviations_from_paper": DEVIATIONS,
         **kept,
     }
@@ -273,6 +286,8 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     return card
 
 
+# the models, their creators and licences (CC0 / CC-BY: attribution travels with the weights) are listed there
+FURNITURE_SOURCE = "the train models of vtl_models/shape3d/furniture_split.json (Debian sweethome3d-furniture)"
 DEVIATIONS = [
     "procedural objects in 6 categories instead of ShapeNet; 32^3 grids, 64 px inputs, minutes of CPU training",
     "the self-consistency projection uses the predicted pose: the expected mask loss over the 3 most probable"
@@ -340,7 +355,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", default="all", choices=("all", *MODES), help="all: semi, semi_noproj, sup10")
     parser.add_argument("--steps", type=int, default=0, help="step budget per run (equal-step comparisons)")
     parser.add_argument("--minutes", default="12", help="time budget per run when --steps is not given")
-    parser.add_argument("--shapes", type=int, default=8000)
+    parser.add_argument("--shapes", type=int, default=8000, help="procedural objects (--data procedural)")
+    parser.add_argument(
+        "--data", default="procedural", choices=("procedural", "furniture"), help="furniture: --views per model"
+    )
     parser.add_argument("--views", type=int, default=2)
     parser.add_argument("--encoder", default="cnn", choices=("cnn", "lite0"))
     parser.add_argument("--batch", type=int, default=64)
@@ -364,7 +382,11 @@ def main(argv: list[str] | None = None) -> None:
     modes = ["semi", "semi_noproj", "sup10"] if args.mode == "all" else [args.mode]
     budgets = [float(m) for m in args.minutes.split(",")]
     budgets = budgets if len(budgets) == len(modes) else budgets[:1] * len(modes)
-    data = cached_split("train", args.shapes, args.views)
-    val = cached_split("val", 300, 1)
+    if args.data == "furniture":
+        from vtl_models.shape3d.furniture_views import VAL_VIEWS, furniture_split
+
+        data, val = furniture_split("train", args.views), furniture_split("val", VAL_VIEWS)
+    else:
+        data, val = cached_split("train", args.shapes, args.views), cached_split("val", 300, 1)
     for mode, minutes in zip(modes, budgets, strict=True):
         train_one(mode, data, val, args, minutes)
