@@ -296,3 +296,25 @@ def test_artwork_framing_fills_outside_the_avatar_with_its_background(monkeypatc
     assert square.shape == (8, 8, 3)
     assert (square[:2] == [1, 2, 3]).all() and (square[:, 6:] == [1, 2, 3]).all()  # above and right of the avatar
     assert (square[2:, :6] != [1, 2, 3]).all(axis=-1).all() and square[6, 2].tolist() == [0, 0, 0]
+
+
+def test_validating_one_run_reads_the_val_cartoons_of_its_own_world(monkeypatch):
+    from vtl_models.smile import predictor, validate
+
+    model = build_model(TINY).eval()
+    card = type("Card", (), {"raw": {"training": {"cartoons": "lorelei"}}})()
+    monkeypatch.setattr(predictor, "load_model", lambda name: (model, card))
+    read, written = [], {}
+    faces_of = lambda domain, n, size, split, world: (
+        read.append((domain, split, world))
+        or evaluate_faces(  # noqa: E731
+            domain, n, size, split
+        )
+    )
+    monkeypatch.setattr(validate, "faces", faces_of)
+    monkeypatch.setattr(validate, "update_card", lambda task, name, **fields: written.update(name=name, **fields))
+    monkeypatch.setattr(validate, "N_VAL", 20)
+    entry = validate.validate_run("lorelei_try9")
+    assert read == [("cartoon", "val", "lorelei")] and written["name"] == "lorelei_try9"
+    assert set(entry["target_attr_acc"]) == {"through_D_S", "through_D_T"}
+    assert all(0 <= v <= 1 for v in entry["target_attr_acc"].values()) and written["validation"] == entry

@@ -176,7 +176,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--source-only", action="store_true", help="the baseline instead (vtl_models/smile/baseline.py)"
     )
     parser.add_argument(
-        "--validate", action="store_true", help="only score the committed runs on labelled validation cartoons"
+        "--validate", action="store_true", help="only score committed runs (--name: that one) on labelled val cartoons"
     )
     parser.add_argument("--resume", action="store_true", help="continue from weights/smile/<name> (a further stage)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (2 threads on 2 busy cores crawl)")
@@ -190,9 +190,9 @@ def main(argv: list[str]) -> None:
     if args.source_only:
         return train_source_only(args, argv)
     if args.validate:
-        from vtl_models.smile.validate import validate
+        from vtl_models.smile.validate import validate, validate_run
 
-        return validate()
+        return validate() if args.name == "default" else validate_run(args.name)
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
     cfg = CDRDConfig(size=args.size, width=args.width, shared_stages=args.shared_stages)

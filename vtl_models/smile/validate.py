@@ -20,7 +20,7 @@ import torch
 
 from vtl_models.hub import has_card, update_card
 from vtl_models.smile.baseline import load_source_only, name_of
-from vtl_models.smile.evaluate import BASELINE_SEEDS, _smile_hits, cdrd_seeds, faces, paired_claim
+from vtl_models.smile.evaluate import BASELINE_SEEDS, _smile_hits, cartoons_of, cdrd_seeds, faces, paired_claim
 
 log = logging.getLogger("vtl.smile.validate")
 N_VAL = 1000
@@ -63,4 +63,23 @@ def validate() -> dict:
         entry["decisions"]["target_layer_vs_shared_d"] = {**layer, "kept": kept}
     update_card("smile", "default", validation=entry)
     log.info("validation: %s", entry["target_attr_acc"])
+    return entry
+
+
+@torch.no_grad()
+def validate_run(name: str) -> dict:
+    """`--validate --name NAME`: one run's target_attr_acc on N_VAL validation cartoons of the world it was trained on,
+    through D_T (the method's reading) and through D_S, written into its own card as `validation`."""
+    from vtl_models.smile.predictor import load_model as load_cdrd
+
+    model, card = load_cdrd(name)
+    world = cartoons_of(card)
+    x, factors = faces("cartoon", N_VAL, model.cfg.size, "val", world)
+    read = {
+        f"through_{layer}": round(float(_smile_hits(model.discriminator, x, d, factors["smile"]).mean()), 4)
+        for d, layer in enumerate(("D_S", "D_T"))
+    }
+    entry = {"split": f"val: {N_VAL} labelled {world} cartoons (test is read by eval alone)", "target_attr_acc": read}
+    update_card("smile", name, validation=entry)
+    log.info("validation of %s: %s", name, read)
     return entry
