@@ -128,7 +128,7 @@ def run(name: str = "default") -> dict:
     gzsl = sorted(SEEN_IDS + UNSEEN_IDS)
     claims = {"zsl_vs_best_baseline": claim(truth, runs["default"], runs[best], UNSEEN_IDS, "ZSL_mAP")}
     claims["zsl_vs_best_baseline"] |= {"baseline_name": best, "chosen": "the baseline with the highest test ZSL mAP"}
-    claims["zsl_vs_best_baseline"]["beside"] = claim(truth, runs["default"], runs[best], gzsl, "GZSL_mAP")
+    claims["zsl_vs_best_baseline"]["GZSL_mAP_beside"] = claim(truth, runs["default"], runs[best], gzsl, "GZSL_mAP")
     for other in BASELINES:
         n = min(len(runs["default"]), len(runs[other]))
         claims[f"zsl_vs_{other}"] = claim(truth, runs["default"][:n], runs[other][:n], UNSEEN_IDS, "ZSL_mAP")
