@@ -106,3 +106,16 @@ def test_fast_average_precision_is_sklearns():
         truth[0] = 1
         scores = np.round(rng.random(200) * 20) / 20  # ties
         assert fast_average_precision(truth, scores) == pytest.approx(average_precision_score(truth, scores))
+
+
+def test_fixed_propagation_weighs_every_relation_of_the_world():
+    """Six relations: parts both ways and positive correlations add, negative ones subtract."""
+    from vtl_models.zeroshot.model import FIXED_RELATION_SIGN
+
+    model = MLZSL(ZeroShotConfig(hidden=1, steps=1, gated=False, relations=6))
+    h0 = torch.tensor([[[0.0], [1.0]]])
+    for r, sign in enumerate(FIXED_RELATION_SIGN[6]):
+        adj = torch.zeros(6, 2, 2)
+        adj[r, 0, 1] = 1.0  # node 1 tells node 0 on relation r
+        assert model.propagate_beliefs(h0, adj)[-1][0, 0, 0].item() == pytest.approx(sign), RELATIONS[r]
+    assert FIXED_RELATION_SIGN[6][RELATIONS.index("has_part")] > 0 > FIXED_RELATION_SIGN[6][RELATIONS.index("negative")]

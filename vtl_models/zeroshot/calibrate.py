@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         "seed": args.seed,
         "val_ZSL_mAP": {name: round(zsl(s), 4) for name, s in figures.items()},
         "per_label_AP": {name: per_label(s) for name, s in figures.items()},
-        "about": __doc__.split("\n\n")[1].strip(),
+        "about": __doc__.split("\n\n")[2].strip(),
     }
     PATH.write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record["val_ZSL_mAP"], indent=2))

@@ -58,6 +58,7 @@ def config(args: argparse.Namespace, name: str) -> ZeroShotConfig:
     """The variant's configuration from the command line (the variant's own settings win)."""
     options = {"num_labels": len(LABELS), "relations": 6, "hidden": args.hidden, "steps": args.steps}
     options |= {"mask_rate": args.mask_rate, "sibling_depth": args.sibling_depth, "use_prior": True}
+    options["belief_messages"] = args.belief_messages
     return ZeroShotConfig(**(options | VARIANTS[name]))
 
 
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=3, help="propagation steps of the graph variants")
     parser.add_argument("--mask-rate", type=float, default=0.3, help="share of seen nodes trained blind per batch")
     parser.add_argument("--sibling-depth", type=int, default=0, help="close co-hyponyms negative (0: off)")
+    parser.add_argument("--belief-messages", action="store_true", help="messages also carry each neighbour's belief")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--dry-run", action="store_true", help="train and report, save nothing")
     args = parser.parse_args(argv)
