@@ -11,6 +11,7 @@ steps), embedding_only (ConSE), fixed_propagation (the default's configuration, 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 
@@ -111,7 +112,7 @@ def mean_figures(figures: list[dict]) -> dict:
 def run(name: str = "default") -> dict:
     """Evaluate the default, its seeds and every baseline on regenerated test scenes; photo mode on its photos."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 2)))  # 2 cores by default; 1 beside a training
     start = time.time()
     wordnet = load_wordnet()
     graph = PhotoGraph(wordnet)

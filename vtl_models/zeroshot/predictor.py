@@ -113,8 +113,8 @@ class ZeroShotPredictor:
         node_of = {}
         for name in names:
             match = [k for k, synset in enumerate(self.scene_synsets) if synset in senses[name]]
-            if match:
-                node_of[name] = match[0]
+            if match:  # the world label of the typed word's most frequent sense ("wheel": the wheel, not the bike)
+                node_of[name] = min(match, key=lambda k: senses[name].index(self.scene_synsets[k]))
             else:
                 node_of[name] = len(nodes)
                 nodes.append(name)

@@ -103,7 +103,13 @@ def card_for(name: str, seed: int, model, record: dict, val: dict, command: str)
             f"({', '.join(VALIDATION_UNSEEN)}), blind nodes never trained on; unseen labels never in a graph",
         },
         "trained_on": TRAINED_ON + "; unseen labels " + ", ".join(UNSEEN) + " never used as targets",
-        "licence": {"backbone": BACKBONE_LICENCE, "word_vectors": "GloVe 6B: PDDL", "wordnet": "WordNet 3.0"},
+        "licence": {
+            "backbone": BACKBONE_LICENCE,
+            "word_vectors": "GloVe 6B: PDDL",
+            "wordnet": "WordNet 3.0, Princeton licence (vtl_models/zeroshot/WORDNET_LICENSE.txt)",
+            "opencv_detectors": "OpenCV 4 Haar cascade and HOG people detector (Apache-2.0)",
+            "glove_vocabulary": "vtl_models/zeroshot/glove_words.npz: GloVe 6B (PDDL)",
+        },
         "backbone": "EfficientNet-Lite0 ImageNet, frozen",
         "scene_likeness": scene_likeness_setting(model, val["feats"]),
     }
