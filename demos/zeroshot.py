@@ -35,7 +35,8 @@ def zero_shot(image, labels: str, mode: str = "auto"):
     card = predictor.card.raw
     how = (
         f"the ML-ZSL gated graph network over the {len(card['labels'])} scene labels ({len(card['seen_labels'])} "
-        f"seen in training, {len(card['unseen_labels'])} never) and your labels"
+        f"seen in training, {len(card['unseen_labels']) + len(card.get('validation_unseen_labels', []))} never) "
+        "and your labels"
         if prediction.mode == "scene"
         else "ImageNet beliefs (whole image + 4 crops), detectors, colour priors and word vectors, through WordNet "
         "with fixed edge weights (no learned weights)"
