@@ -13,14 +13,14 @@ from vtl_models.zeroshot.limits import DEFAULT_LABELS, MAX_LABEL_CHARS, MAX_LABE
 from vtl_models.zeroshot.picture import graph_picture
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "zeroshot"
-SCENE_LABELS = "lake, boat, sunset, moon, snow, water, person, vehicle, house"
+SCENE_LABELS = "wheel, sail, trunk, window, headlight, vehicle, building, animal, car, sailboat, house"
 EXAMPLES = (  # real photos first, then generated scenes
     ("squirrel.jpg", DEFAULT_LABELS),
     ("messi5.jpg", "person, ball, grass, animal, car, sky, tree"),
     ("fruits.jpg", "fruit, citrus, lemon, orange, food, animal, vehicle"),
-    ("scene_lake_boat.png", SCENE_LABELS),
-    ("scene_sunset.png", SCENE_LABELS),
-    ("scene_moon_snow.png", SCENE_LABELS),
+    ("world_sailboat.png", SCENE_LABELS),
+    ("world_car_house.png", SCENE_LABELS),
+    ("world_truck_tree.png", SCENE_LABELS),
 )
 MODE_CHOICES = [("Auto (by the image)", "auto"), ("Generated scene (trained GGNN)", "scene"), ("Real photo", "photo")]
 TAB = tab("zeroshot")
@@ -31,11 +31,12 @@ def zero_shot(image, labels: str, mode: str = "auto"):
     """Image + comma-separated labels -> (scores, picture of the belief paths, a note on the mode used)."""
     predictor = get_predictor("zeroshot")
     prediction = predictor.predict(image, labels, mode=mode or "auto")
-    picture = graph_picture(prediction.evidence, prediction.scores, prediction.mode)
+    picture = graph_picture(prediction.evidence, prediction.scores, prediction.mode, moved=prediction.moved)
     card = predictor.card.raw
     how = (
         f"the ML-ZSL gated graph network over the {len(card['labels'])} scene labels ({len(card['seen_labels'])} "
-        f"seen in training, {len(card['unseen_labels'])} never) and your labels"
+        f"seen in training, {len(card['unseen_labels']) + len(card.get('validation_unseen_labels', []))} never) "
+        "and your labels"
         if prediction.mode == "scene"
         else "ImageNet beliefs (whole image + 4 crops), detectors, colour priors and word vectors, through WordNet "
         "with fixed edge weights (no learned weights)"
@@ -56,7 +57,9 @@ def create_demo() -> gr.Blocks:
             "here was trained on. Each label is found in WordNet and scored through a knowledge graph; the picture "
             "shows the paths (edges) that carried the belief.\n\n"
             f"**Generated scenes:** the trained ML-ZSL graph network; seen labels: {', '.join(card['seen_labels'])}; "
-            f"never trained: {', '.join(card['unseen_labels'])}. **Real photos:** the 1,000 ImageNet classes of "
+            f"never trained: {', '.join(card['unseen_labels'] + card.get('validation_unseen_labels', []))}; the "
+            "picture shows how much propagation through the graph moved each of them. "
+            "**Real photos:** the 1,000 ImageNet classes of "
             "EfficientNet-Lite0 on the whole image and 4 corner crops, OpenCV's people and face detectors, colour "
             "priors (sky, clouds, grass, water) and GloVe word vectors, linked to your labels by WordNet hypernyms, "
             "parts and similarity, with fixed edge weights: photo mode has no learned weights, and its figures (on the "
@@ -80,7 +83,8 @@ def create_demo() -> gr.Blocks:
                 note = gr.Markdown()
                 scores = gr.Label(label="Scores (0-1) of your labels", num_top_classes=12)
                 graph = gr.Image(
-                    label="Graph neighbourhood of the top labels: the paths that carried belief",
+                    label="Graph neighbourhood of the top labels: the paths that carried belief (scene mode: each "
+                    "unseen label's score before and after propagation)",
                     type="filepath",
                     interactive=False,
                 )

@@ -22,16 +22,19 @@ def predictor():
 
 
 def test_generated_scene_scores_a_present_unseen_label_above_an_absent_one(predictor):
-    # scene_moon_snow.png holds snow and no lake, both unseen (never training targets). One scene checks that the
-    # scene path works, not that ZSL is solved: each unseen label's test AP is in the card (eval details).
-    from vtl_models.zeroshot.graph import UNSEEN
+    # world_sailboat.png holds a sail and no headlight, both unseen (never training targets, never in a graph before
+    # the test eval). One scene checks that the scene path works, not that ZSL is solved: each unseen label's test AP
+    # is in the card (eval details).
+    from vtl_models.zeroshot.world import UNSEEN
 
-    assert {"snow", "lake"} <= set(UNSEEN)
-    out = predictor.predict(str(EXAMPLES / "scene_moon_snow.png"), "snow, lake")
+    assert {"sail", "headlight"} <= set(UNSEEN)
+    out = predictor.predict(str(EXAMPLES / "world_sailboat.png"), "sail, headlight, sailboat")
     assert out.mode == "scene"
-    assert out.scores["snow"] > out.scores["lake"]
-    node = out.evidence["snow"][0]
+    assert out.scores["sail"] > out.scores["headlight"]
+    node = out.evidence["sail"][0]
     assert node.edge == "node" and "unseen" in node.source
+    assert set(out.moved) == {"sail", "headlight"}  # the seen sailboat has image input: nothing to move
+    assert out.moved["sail"][1] == out.scores["sail"]
 
 
 def test_real_photo_hypernym_label_scores_above_an_absent_label(predictor):
@@ -54,18 +57,21 @@ def test_unknown_labels_are_named_with_near_words(predictor):
 
 def test_graph_picture_draws_the_paths_of_a_prediction(predictor):
     """One row per path that carried belief, edges in their kind's colour: the strongest GGNN message into each label
-    is drawn below the legend, and a picture without the evidence keeps only one row per label."""
-    from vtl_models.zeroshot.picture import EDGE_COLOURS, TOP, graph_picture
+    is drawn below the legend, and a picture without the evidence keeps only one row per label; in scene mode each
+    unseen label's score before and after propagation is drawn as bars."""
+    from vtl_models.zeroshot.picture import EDGE_COLOURS, MOVED_COLOURS, TOP, graph_picture
 
-    out = predictor.predict(str(EXAMPLES / "scene_sunset.png"), "sunset, boat, vehicle")
-    picture = graph_picture(out.evidence, out.scores, out.mode)
+    out = predictor.predict(str(EXAMPLES / "world_car_house.png"), "wheel, window, building, car")
+    picture = graph_picture(out.evidence, out.scores, out.mode, moved=out.moved)
     assert picture.dtype == np.uint8 and picture.shape[0] > graph_picture({}, out.scores, out.mode).shape[0]
     drawn = {tuple(colour) for colour in np.unique(picture[TOP:].reshape(-1, 3), axis=0)}
     strongest = {max(found, key=lambda e: e.strength).edge for found in out.evidence.values()}
     assert len(strongest) > 1 and {EDGE_COLOURS[kind] for kind in strongest} <= drawn, strongest
+    assert set(out.moved) == {"wheel", "window", "building"} and MOVED_COLOURS["before"] in drawn
+    assert picture.shape[0] > graph_picture(out.evidence, out.scores, out.mode).shape[0]  # the before/after bars
 
 
-@pytest.mark.parametrize("name", ["squirrel.jpg", "scene_sunset.png"])
+@pytest.mark.parametrize("name", ["squirrel.jpg", "world_sailboat.png"])
 def test_a_picture_scored_again_with_other_labels_gives_what_a_first_call_does(predictor, name):
     """The picture's own work is kept between calls (PictureCache): a label's score does not depend on what was
     asked before, in either mode."""

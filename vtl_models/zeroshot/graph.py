@@ -1,4 +1,4 @@
-"""The label graph of ML-ZSL: WordNet synsets of the labels and their relation-specific adjacency matrices.
+"""The paper's label graph of ML-ZSL (the v2 world adds part relations on top: world_graph.py).
 
 Relations (the paper's three, super-subordinate split by direction so a child->parent message is not a
 parent->child one): 0 "hyponym of" (u is a hypernym of v, any distance), 1 "hypernym of", 2 positive correlation,
@@ -16,43 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.wordnet import WordNet
 
 RELATIONS = ("hyponym_of", "hypernym_of", "positive", "negative")
 POSITIVE_WUP, NEGATIVE_WUP, POSITIVE_NEIGHBOURS = 0.6, 0.25, 2
 POSITIVE_COSINE, NEGATIVE_COSINE = 0.6, 0.35
-
-# Fixed before any result was seen: these scene labels are never targets in training (ZSL/GZSL test them).
-UNSEEN: tuple[str, ...] = ("lake", "sunset", "boat", "moon", "snow")
-SEEN: tuple[str, ...] = tuple(label for label in LABELS if label not in UNSEEN)
-
-# The WordNet sense each scene label means in the generator (lemma, sense number in WordNet's order, from 0).
-SCENE_SENSES: dict[str, tuple[str, int]] = {
-    "sky": ("sky", 0),
-    "clouds": ("cloud", 1),  # atmospheric phenomenon: a visible mass of water droplets
-    "sun": ("sun", 0),
-    "sunset": ("sunset", 1),  # atmospheric phenomena accompanying the sun's daily disappearance
-    "moon": ("moon", 0),
-    "bird": ("bird", 0),
-    "mountain": ("mountain", 0),
-    "snow": ("snow", 1),  # a layer of snowflakes covering the ground
-    "water": ("body_of_water", 0),  # the scenes' water is a lake or sea surface, not H2O
-    "lake": ("lake", 0),
-    "ocean": ("ocean", 0),
-    "beach": ("beach", 0),
-    "boat": ("boat", 0),
-    "grass": ("grass", 0),
-    "tree": ("tree", 0),
-    "house": ("house", 0),
-    "person": ("person", 0),
-    "car": ("car", 0),
-}
-
-
-def scene_synsets(wordnet: WordNet) -> list[int]:
-    """The synset of each scene label, in vocab.LABELS order."""
-    return [wordnet.index[lemma][sense] for lemma, sense in (SCENE_SENSES[label] for label in LABELS)]
 
 
 def close_siblings(wordnet: WordNet, a: int, b: int, depth: int) -> bool:

@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-FIXED_RELATION_SIGN = (0.5, 0.5, 0.5, -0.5)  # hyponym_of, hypernym_of, positive, negative (fixed propagation)
+# fixed propagation's weight per relation, by the number of relations: the paper's four (hyponym_of, hypernym_of,
+# positive, negative) and the v2 world's six (hyponym_of, hypernym_of, part_of, has_part, positive, negative)
+FIXED_RELATION_SIGN = {4: (0.5, 0.5, 0.5, -0.5), 6: (0.5, 0.5, 0.5, 0.5, 0.5, -0.5)}
 
 
 @dataclass
@@ -109,7 +111,8 @@ class MLZSL(nn.Module):
                     a = a + torch.einsum("rvu,bu,rh->bvh", adj, belief, self.belief_dirs)
                 h = self.gru(a.reshape(-1, hidden), h.reshape(-1, hidden)).reshape(batch, k, hidden)
             else:
-                h = h + sum(c * torch.einsum("vu,buh->bvh", adj[r], h) for r, c in enumerate(FIXED_RELATION_SIGN))
+                signs = FIXED_RELATION_SIGN[self.cfg.relations]
+                h = h + sum(c * torch.einsum("vu,buh->bvh", adj[r], h) for r, c in enumerate(signs))
             states.append(h)
         return states
 

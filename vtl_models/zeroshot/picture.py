@@ -23,12 +23,17 @@ EDGE_COLOURS = {  # RGB per edge kind (photo paths and GGNN relations)
     "hypernym_of": (0, 150, 150),
     "positive": (30, 150, 60),
     "negative": (210, 40, 40),
+    "part_of": (230, 120, 20),
+    "has_part": (170, 90, 0),
 }
+SCENE_LEGEND = ("hyponym_of", "hypernym_of", "part_of", "has_part", "positive", "negative")
 PHOTO_LEGEND = ("hypernym", "part", "context", "stuff", "subordinate", "similar", "embedding")
 EDGE_COLOURS["embedding"] = (0, 0, 0)
 WIDTH, ROW, BOX_H, GAP, TOP = 960, 44, 28, 34, 54
 MAX_NODES = 5  # longer hypernym paths keep their two ends and an ellipsis
 PATHS_PER_LABEL, MESSAGES_PER_NODE = 2, 3
+MOVED_TOP, MOVED_ROW, BAR_X, BAR_W = 26, 24, 220, 420  # the before/after bars of scene mode
+MOVED_COLOURS = {"before": (170, 170, 170), "up": (30, 150, 60), "down": (210, 40, 40)}
 
 
 @cache  # parsing the bundled font took ~1 ms a call
@@ -65,17 +70,25 @@ def _rows(evidence: dict[str, list[Evidence]], scores: dict[str, float], top: in
     return rows
 
 
-def graph_picture(evidence: dict[str, list[Evidence]], scores: dict[str, float], mode: str, top: int = 5) -> np.ndarray:
-    """uint8 RGB picture: one row per belief path (source -> ... -> label), edge colour = kind, legend on top."""
+def graph_picture(
+    evidence: dict[str, list[Evidence]],
+    scores: dict[str, float],
+    mode: str,
+    top: int = 5,
+    moved: dict[str, tuple[float, float]] | None = None,
+) -> np.ndarray:
+    """uint8 RGB picture: one row per belief path (source -> ... -> label), edge colour = kind, legend on top; in
+    scene mode, below them, one bar pair per unseen label: its score before and after propagation (`moved`)."""
     rows = _rows(evidence, scores, top)
+    moved = moved or {}
     font, small = _font(14), _font(12)
-    height = TOP + ROW * max(len(rows), 1) + 10
+    height = TOP + ROW * max(len(rows), 1) + 10 + (MOVED_TOP + MOVED_ROW * len(moved) if moved else 0)
     canvas = Image.new("RGB", (WIDTH, height), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
     title = "scene mode: the GGNN's label graph" if mode == "scene" else "photo mode: ImageNet classes and detectors"
     draw.text((10, 8), title + " -> WordNet -> your labels", fill=(0, 0, 0), font=font)
     x_legend = 10
-    kinds = ("hyponym_of", "hypernym_of", "positive", "negative") if mode == "scene" else PHOTO_LEGEND
+    kinds = SCENE_LEGEND if mode == "scene" else PHOTO_LEGEND
     for kind in kinds:
         draw.line([(x_legend, 35), (x_legend + 18, 35)], fill=EDGE_COLOURS[kind], width=3)
         draw.text((x_legend + 22, 28), kind, fill=(60, 60, 60), font=small)
@@ -101,4 +114,20 @@ def graph_picture(evidence: dict[str, list[Evidence]], scores: dict[str, float],
                 )
                 x += GAP
         draw.text((x + 10, y + 8), caption, fill=(110, 110, 110), font=small)
+    if moved:
+        _draw_moved(draw, moved, TOP + ROW * max(len(rows), 1) + 10)
     return np.asarray(canvas)
+
+
+def _draw_moved(draw: ImageDraw.ImageDraw, moved: dict[str, tuple[float, float]], y0: int) -> None:
+    """Bars of each unseen label's score before (grey) and after (green up, red down) the GGNN's propagation."""
+    font, small = _font(14), _font(12)
+    draw.text((10, y0), "what propagation did to each unseen label: score before -> after", fill=(0, 0, 0), font=font)
+    for i, (label, (before, after)) in enumerate(sorted(moved.items(), key=lambda item: -abs(item[1][1] - item[1][0]))):
+        y = y0 + MOVED_TOP + i * MOVED_ROW
+        draw.text((10, y + 2), label[:24], fill=(0, 0, 0), font=font)
+        draw.rectangle([BAR_X, y + 2, BAR_X + int(BAR_W * before), y + 9], fill=MOVED_COLOURS["before"])
+        colour = MOVED_COLOURS["up" if after >= before else "down"]
+        draw.rectangle([BAR_X, y + 12, BAR_X + int(BAR_W * after), y + 19], fill=colour)
+        text = f"{before:.2f} -> {after:.2f} ({after - before:+.2f})"
+        draw.text((BAR_X + BAR_W + 12, y + 4), text, fill=(60, 60, 60), font=small)

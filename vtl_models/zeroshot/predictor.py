@@ -9,14 +9,14 @@ import torch
 
 from vtl_models.common import InvalidInput, PictureCache, to_numpy
 from vtl_models.images import fit_longest_side, to_rgb, to_tensor
-from vtl_models.multilabel.vocab import LABELS
 from vtl_models.zeroshot.data import pool_maps
-from vtl_models.zeroshot.graph import RELATIONS, SEEN, normalise_rows, relation_matrices, scene_synsets
 from vtl_models.zeroshot.limits import DEFAULT_LABELS, MAX_LABEL_CHARS, MAX_LABELS, MODES
 from vtl_models.zeroshot.photos import SENSE_DECAY, Evidence, PhotoGraph
-from vtl_models.zeroshot.scenes import blind_nodes, load_scene_model, scene_likeness
+from vtl_models.zeroshot.scenes import load_scene_model, scene_likeness
 from vtl_models.zeroshot.wordnet import load_wordnet
 from vtl_models.zeroshot.wordvectors import load_word_vectors
+from vtl_models.zeroshot.world_fit import normalised, world_synsets
+from vtl_models.zeroshot.world_graph import RELATIONS, world_relations
 
 WORK_SIDE = 640  # px: photos are downscaled to this longest side before any model sees them
 
@@ -29,12 +29,15 @@ class ZeroShotPrediction:
     scores: dict[str, float]
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     scene_likeness: float = 0.0  # how close the image's backbone features are to the generated scenes' (0..1)
+    # scene mode: (score before propagation, after) of each typed label whose node has no image input (unseen)
+    moved: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
 class SceneGraph:
-    """One GGNN run: node names (18 scene labels, then typed ones), their synsets, the node of each typed label,
-    sigmoid scores per node, states h^(0..T) and the row-normalised adjacency (R, K, K)."""
+    """One GGNN run: node names (the world's labels, then typed ones), their synsets, the node of each typed label,
+    sigmoid scores per node after propagation and before it (read out from h^(0)), states h^(0..T), the
+    row-normalised adjacency (R, K, K) and which nodes see the image."""
 
     nodes: list[str]
     synsets: list[int]
@@ -42,6 +45,8 @@ class SceneGraph:
     scores: np.ndarray
     states: list[torch.Tensor]
     adj: torch.Tensor
+    before: np.ndarray
+    sees: list[bool]
 
 
 def parse_labels(text: str) -> list[str]:
@@ -71,7 +76,8 @@ class ZeroShotPredictor:
         self.input = self.card.raw["input"]  # size and normalisation of the trunk's pass, both modes
         self.vectors = load_word_vectors()
         self.photos = PhotoGraph(self.wordnet, self.device, self.input)
-        self.scene_synsets = scene_synsets(self.wordnet)
+        self.labels, self.seen = list(self.card.raw["labels"]), set(self.card.raw["seen_labels"])
+        self.scene_synsets = world_synsets(self.wordnet)
         self.scene_threshold = float(self.card.raw["scene_likeness"]["threshold"])
         # the trunk pass and the photo views and detectors depend on the picture alone, not on the labels typed
         self.scene_passes, self.photo_beliefs = PictureCache(), PictureCache()
@@ -100,32 +106,33 @@ class ZeroShotPredictor:
     def scene_graph(
         self, feats: torch.Tensor, probs: np.ndarray, names: list[str], senses: dict[str, list[int]]
     ) -> SceneGraph:
-        """Run the GGNN on the 18 scene labels plus one node per typed label that is not one of them (its first
+        """Run the GGNN on the world's labels plus one node per typed label that is not one of them (its first
         WordNet sense, its GloVe vector, WordNet edges to every other node): the paper's unseen-label inference."""
-        nodes, synsets = list(LABELS), list(self.scene_synsets)
+        known = len(self.labels)
+        nodes, synsets = list(self.labels), list(self.scene_synsets)
         node_of = {}
         for name in names:
             match = [k for k, synset in enumerate(self.scene_synsets) if synset in senses[name]]
-            if match:
-                node_of[name] = match[0]
+            if match:  # the world label of the typed word's most frequent sense ("wheel": the wheel, not the bike)
+                node_of[name] = min(match, key=lambda k: senses[name].index(self.scene_synsets[k]))
             else:
                 node_of[name] = len(nodes)
                 nodes.append(name)
                 synsets.append(senses[name][0])
-        extra = [self.vectors.phrase(n) for n in nodes[len(LABELS) :]]
+        extra = [self.vectors.phrase(n) for n in nodes[known:]]
         extra = [np.zeros(self.words.shape[1], np.float32) if v is None else v for v in extra]
         words = self.words
-        if extra:  # GloVe rows are unit vectors here; the trained scene rows are raw GloVe: match their norm
-            scale = float(self.words.norm(dim=1).mean())
-            words = torch.cat([words, torch.tensor(np.stack(extra), device=self.device) * scale])
-        adj = relation_matrices(self.wordnet, synsets, to_numpy(words), self.model.cfg.sibling_depth)
-        adj = torch.from_numpy(normalise_rows(adj)).to(self.device)
+        if extra:  # unit GloVe rows, as the world's labels' (the committed vocabulary)
+            words = torch.cat([words, torch.tensor(np.stack(extra), device=self.device)])
+        adj = world_relations(self.wordnet, synsets, to_numpy(words), self.model.cfg.sibling_depth)
+        adj = normalised(adj).to(self.device)
         prior = torch.from_numpy(self.photos.label_prior(probs, synsets, nodes)).to(self.device)
-        blind = blind_nodes(self.model, [k < len(LABELS) and LABELS[k] in SEEN for k in range(len(nodes))])
-        h0 = self.model.initial_beliefs(feats, words, None if blind is None else blind.to(self.device), prior)
+        sees = [k < known and nodes[k] in self.seen for k in range(len(nodes))]
+        blind = torch.tensor([not s for s in sees], device=self.device) if self.model.cfg.mask_rate > 0 else None
+        h0 = self.model.initial_beliefs(feats, words, blind, prior)
         states = self.model.propagate_beliefs(h0, adj)
-        logits = self.model.read_out(states[-1], h0, prior)
-        return SceneGraph(nodes, synsets, node_of, to_numpy(torch.sigmoid(logits)[0]), states, adj)
+        after, before = (torch.sigmoid(self.model.read_out(h, h0, prior))[0] for h in (states[-1], h0))
+        return SceneGraph(nodes, synsets, node_of, to_numpy(after), states, adj, to_numpy(before), sees)
 
     @torch.inference_mode()
     def predict(self, image, labels: str | list[str] = DEFAULT_LABELS, mode: str = "auto") -> ZeroShotPrediction:
@@ -145,30 +152,36 @@ class ZeroShotPredictor:
         if mode == "scene":
             graph = self.scene_graph(feats, probs, names, senses)
             evidence = {name: self._scene_evidence(name, senses[name], graph) for name in names}
+            moved = {
+                name: (round(float(graph.before[k]), 4), round(float(graph.scores[k]), 4))
+                for name, k in graph.node_of.items()
+                if not graph.sees[k]
+            }
         else:
+            moved = {}
             beliefs = self.photo_beliefs.get(image, lambda: self.photos.beliefs(image, whole=probs))
             evidence = {name: self.photos.score(name, beliefs) for name in names}
         scores = {name: round(found[0].score, 4) if found else 0.0 for name, found in evidence.items()}
-        return ZeroShotPrediction(mode, scores, evidence, round(likeness, 4))
+        return ZeroShotPrediction(mode, scores, evidence, round(likeness, 4), moved)
 
     def _scene_evidence(self, name: str, senses: list[int], graph: SceneGraph) -> list[Evidence]:
         """A typed label's GGNN node (with the messages that fed it), and the scene labels under it (hypernym)."""
         found = self._node_messages(name, graph.node_of[name], graph)
-        for k in range(len(LABELS)):
+        for k in range(len(self.labels)):
             if k == graph.node_of[name]:
                 continue
             for rank, sense in enumerate(senses):
                 if sense in self.wordnet.ancestors(self.scene_synsets[k]):
                     path = [self.wordnet.name(s) for s in self.wordnet.path_to(self.scene_synsets[k], sense)]
                     score = float(graph.scores[k]) / (1.0 + SENSE_DECAY * rank)
-                    found.append(Evidence(name, f"scene:{LABELS[k]}", "hypernym", path, score))
+                    found.append(Evidence(name, f"scene:{self.labels[k]}", "hypernym", path, score))
                     break
         return sorted(found, key=lambda e: (-e.score, -e.strength))
 
     def _node_messages(self, name: str, k: int, graph: SceneGraph) -> list[Evidence]:
         """The node's own belief, then one zero-score path per incoming message of the last step (for the picture):
         (relation, neighbour) with the message's norm as its strength."""
-        kind = "seen" if k < len(LABELS) and LABELS[k] in SEEN else ("unseen" if k < len(LABELS) else "typed")
+        kind = "seen" if graph.sees[k] else ("unseen" if k < len(self.labels) else "typed")
         node = graph.nodes[k]
         out = [Evidence(name, f"ggnn:{node} ({kind})", "node", [node], float(graph.scores[k]))]
         if not self.model.cfg.gated or len(graph.states) < 2:
