@@ -3,6 +3,8 @@ relations, the scorer's no-propagation read-out and the bootstrap's fast average
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -119,3 +121,14 @@ def test_fixed_propagation_weighs_every_relation_of_the_world():
         adj[r, 0, 1] = 1.0  # node 1 tells node 0 on relation r
         assert model.propagate_beliefs(h0, adj)[-1][0, 0, 0].item() == pytest.approx(sign), RELATIONS[r]
     assert FIXED_RELATION_SIGN[6][RELATIONS.index("has_part")] > 0 > FIXED_RELATION_SIGN[6][RELATIONS.index("negative")]
+
+
+def test_the_claims_baseline_is_chosen_on_validation(monkeypatch, tmp_path):
+    from vtl_models.zeroshot import calibrate, evaluate
+
+    path = tmp_path / "calibration.json"
+    monkeypatch.setattr(calibrate, "PATH", path)
+    for scores, expected in (((0.3, 0.5, 0.4), "no_propagation"), ((0.6, 0.5, 0.4), "prior_only")):
+        record = dict(zip(("prior_only", "no_graph", "embedding_only"), scores, strict=True))
+        path.write_text(json.dumps({"val_ZSL_mAP": record}))
+        assert evaluate.strongest_on_validation() == expected

@@ -10,6 +10,7 @@ steps), embedding_only (ConSE), fixed_propagation (the default's configuration, 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -45,6 +46,17 @@ BASELINES = ("prior_only", "no_propagation", "embedding_only", "fixed_propagatio
 KEYS = ("ML_mAP", "ZSL_mAP", "GZSL_mAP", "ML_F1_3", "ZSL_F1_3", "GZSL_F1_3")
 CLAIM_AGAINST = ("prior_only", "no_propagation", "embedding_only")
 BOOTSTRAP = 1000
+# the calibration's name of each claim baseline (no_graph: the seen-label model read without propagation)
+VALIDATION_NAME = {"prior_only": "prior_only", "no_propagation": "no_graph", "embedding_only": "embedding_only"}
+CHOSEN = "the baseline with the highest validation ZSL mAP of the validation-unseen labels (calibration.json)"
+
+
+def strongest_on_validation() -> str:
+    """The claim's baseline, chosen before test: the best of CLAIM_AGAINST in the calibration on validation."""
+    from vtl_models.zeroshot.calibrate import PATH
+
+    scores = json.loads(PATH.read_text())["val_ZSL_mAP"]
+    return max(CLAIM_AGAINST, key=lambda key: scores[VALIDATION_NAME[key]])
 
 
 def seed_names(variant: str) -> list[str]:
@@ -125,10 +137,10 @@ def run(name: str = "default") -> dict:
     runs["fixed_propagation"] = variant_runs("fixed_propagation", test, wordnet)
     runs["prior_only"] = [{"full": prior.numpy(), "seen": prior.numpy()[:, SEEN_IDS]}] * len(runs["default"])
     figures = {key: [settings(truth, r) for r in value] for key, value in runs.items()}
-    best = max(CLAIM_AGAINST, key=lambda key: mean_figures(figures[key])["ZSL_mAP"])  # the strongest on test
+    best = strongest_on_validation()
     gzsl = sorted(SEEN_IDS + UNSEEN_IDS)
     claims = {"zsl_vs_best_baseline": claim(truth, runs["default"], runs[best], UNSEEN_IDS, "ZSL_mAP")}
-    claims["zsl_vs_best_baseline"] |= {"baseline_name": best, "chosen": "the baseline with the highest test ZSL mAP"}
+    claims["zsl_vs_best_baseline"] |= {"baseline_name": best, "chosen": CHOSEN}
     claims["zsl_vs_best_baseline"]["GZSL_mAP_beside"] = claim(truth, runs["default"], runs[best], gzsl, "GZSL_mAP")
     for other in BASELINES:
         n = min(len(runs["default"]), len(runs[other]))
