@@ -80,11 +80,12 @@ def training_videos(rng: np.random.Generator, n: int, length: int, size: int, re
 
 
 def validation_set(size: int) -> dict[str, np.ndarray]:
-    """The fixed validation videos per task (never the test seeds) and, as "real", interpolation clips from the last
-    part of vtest.avi, which training never reads (consecutive frames, as the tree.avi test clips are)."""
+    """The fixed validation videos per task (never the test seeds) and, as "real", interpolation clips from the first
+    half of vtest.avi's last part, which training never reads (consecutive frames, as the tree.avi test clips are);
+    the eval's real_interp_psnr_vtest uses its second half."""
     tasks = enumerate(TASKS.items())
     val = {task: shape_batch("val", i * N_VAL, N_VAL, size, length) for i, (task, (_, length)) in tasks}
-    real = test_real_clips(size, TASKS["interpolation"][1], "vtest.avi", validation=True)
+    real = test_real_clips(size, TASKS["interpolation"][1], "vtest.avi", validation=True, half=0)
     return val if real is None else {**val, "real": real}
 
 
