@@ -86,9 +86,12 @@ def copy_share(copy_mask: np.ndarray, anchor_steps) -> float:
 
 
 def gradient_energy(frames: np.ndarray) -> float:
-    """Mean spatial gradient magnitude (|dx| + |dy|, [0, 1] units) of uint8 frames (..., H, W, 3): blur lowers it."""
+    """Mean squared spatial gradient (dx^2 + dy^2, [0, 1] units) of uint8 frames (..., H, W, 3): blur lowers it.
+
+    Squared, not absolute: blurring an edge spreads its step over more pixels and keeps the sum of |dx| (the total
+    variation), so an L1 measure barely sees blur; the squares fall with the width the step is spread over."""
     f = frames.astype(np.float32) / 255.0
-    return float(np.abs(np.diff(f, axis=-2)).mean() + np.abs(np.diff(f, axis=-3)).mean())
+    return float(np.square(np.diff(f, axis=-2)).mean() + np.square(np.diff(f, axis=-3)).mean())
 
 
 def gradient_match(generated: float, truth: float) -> float:
