@@ -143,7 +143,7 @@ def test_open_scores_of_samples_that_are_one_future():
     steps = TASKS["prediction"][0]
     same = np.repeat(clips[:, :1], 5, axis=1)  # five identical samples: the first future
     out = open_scores(clips, same, steps)
-    assert out["diversity"] == 0.0 and out["best5_gain"] == 0.0
+    assert out["diversity"] == 0.0 and out["best5_gain"] == pytest.approx(0.0, abs=1e-9)
     assert out["true_future_spread"] == pytest.approx(float(future_spread(clips, steps).mean()))
     mixed = np.concatenate([clips, clips, clips[:, :1]], axis=1)  # the samples are the futures: a gain appears
     assert open_scores(clips, mixed, steps)["best5_gain"] > 0

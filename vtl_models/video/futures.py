@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     figures = measure(args.n, args.model)
     figures["command"] = "python -m vtl_models.video.futures" + (f" --n {args.n}" if args.n != 100 else "")
     figures["command"] += f" --model {args.model}" if args.model else ""
+    figures["command"] += " --update-card" if args.update_card and args.model else ""
     if args.update_card and args.model:
         from vtl_models.hub import update_card
 
