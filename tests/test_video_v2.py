@@ -220,3 +220,16 @@ def test_the_spread_map_is_dark_where_samples_agree_and_lit_where_they_differ():
     one = ClipCompletion(VideoCompletion(samples[:1], [0]), 4)
     assert one.columns == ["sample 1"] and one.movie(scale=2).shape[2] == 16
     assert psnr(done.movie(2)[:, :16, 16 + 8 : 32 + 8], one.movie(2)[:, :16]) == 60.0  # sample 1 drawn as before
+
+
+def test_the_gan_is_default_only_when_asked_after_its_claim():
+    from types import SimpleNamespace
+
+    from vtl_models.video.train import keep_gan
+
+    row = {"interpolation_anchor_psnr": 40.0, "prediction_anchor_psnr": 40.0}
+    results = {"gan": {**row, "score": 20.0}, "no_gan": {**row, "score": 19.0}}
+    assert not keep_gan(results, SimpleNamespace(default_gan=False))  # better on validation is not enough
+    assert keep_gan(results, SimpleNamespace(default_gan=True))
+    results["gan"]["score"] = 18.0
+    assert not keep_gan(results, SimpleNamespace(default_gan=True))
