@@ -18,8 +18,13 @@ interpolation best-of-5 PSNR and on grad_match, by vtl_models.claims.decide (und
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -61,22 +66,60 @@ def vae_anchor_psnr(model, videos: np.ndarray) -> float:
     return round(psnr(recon, anchors.reshape(recon.shape)), 4)
 
 
+HERE = Path(__file__).resolve().parent
+CACHE = Path(os.environ.get("VTL_VIDEO_EVAL_CACHE", HERE.parents[1] / "data" / "video_eval_cache"))  # git-ignored
+
+
+PART_SECONDS: dict[str, float] = {}  # wall seconds of each part read from the cache (computed by another process)
+
+
+def _code_version() -> str:
+    """A hash of the code that makes the test sets and scores them: a cached part is reused only by the same code."""
+    files = ("data.py", "futures.py", "metrics.py", "model.py", "scoring.py", "evaluate.py")
+    return hashlib.sha256(b"".join((HERE / f).read_bytes() for f in files)).hexdigest()[:12]
+
+
+def cached(key: str, compute):
+    """compute() once per `key` and code version, kept under CACHE (JSON metrics, .npz arrays: no pickle), so the
+    parts of one eval can be computed by parallel `--part` processes on a loaded machine; the result is the same."""
+    path = CACHE / f"{key}_{_code_version()}"
+    if path.with_suffix(".json").exists():
+        if path.with_suffix(".seconds").exists():
+            PART_SECONDS[key] = float(path.with_suffix(".seconds").read_text())
+        value = json.loads(path.with_suffix(".json").read_text())
+        if path.with_suffix(".npz").exists():
+            with np.load(path.with_suffix(".npz")) as arrays:
+                value["items"] = {k: arrays[k] for k in arrays.files}
+        return value
+    began = time.time()
+    value = compute()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path.with_suffix(".seconds").write_text(f"{time.time() - began:.1f}")
+    if isinstance(value, dict) and "items" in value:
+        np.savez(path.with_suffix(".npz"), **value["items"])
+    plain = {k: v for k, v in value.items() if k != "items"} if isinstance(value, dict) else value
+    path.with_suffix(".json").write_text(json.dumps(plain))
+    return value
+
+
 class Runs:
     """Model runs on the test sets, each computed once per weights file (the default may be the gan file)."""
 
-    def __init__(self, data: dict):
-        self.data, self.done = data, {}
+    def __init__(self, data: dict, sizes: str = ""):
+        self.data, self.sizes = data, sizes
 
     def get(self, name: str, claim_only: bool = False) -> dict:
         card = read_card("video", name)
-        key = (card.sha256, claim_only)
-        if key not in self.done and (card.sha256, False) in self.done:
-            key = (card.sha256, False)  # a full run holds a claim-only run's figures
-        if key not in self.done:
-            model, card = load_from_card("video", name, build)
-            self.done[key] = model_run(model, self.data, card.raw["input"], claim_only)
-            log.info("%s done", name)
-        return self.done[key]
+        full = f"run_{card.sha256[:16]}_full{self.sizes}"
+        if claim_only and not (CACHE / f"{full}_{_code_version()}.json").exists():
+            return cached(f"run_{card.sha256[:16]}_claim{self.sizes}", lambda: self._run(name, True))
+        return cached(full, lambda: self._run(name, False))
+
+    def _run(self, name: str, claim_only: bool) -> dict:
+        model, card = load_from_card("video", name, build)
+        out = model_run(model, self.data, card.raw["input"], claim_only)
+        log.info("%s done", name)
+        return out
 
 
 def gan_claim(runs: Runs) -> dict:
@@ -94,23 +137,42 @@ def gan_claim(runs: Runs) -> dict:
     return claim
 
 
-def run(name: str = "default", n_test: int = N_TEST, n_open: int = N_OPEN) -> dict:
-    """Evaluate weights/video/<name> and its baselines on the regenerated test set; the eval contract dict."""
+def run(name: str = "default", n_test: int = N_TEST, n_open: int = N_OPEN, part: str | None = None) -> dict:
+    """Evaluate weights/video/<name> and its baselines on the regenerated test set; the eval contract dict.
+
+    `part` (one of PARTS) computes and caches only that part (for parallel processes) and returns {}."""
     start = time.time()
     torch.set_num_threads(min(2, torch.get_num_threads()))  # 2 cores; fewer where OMP_NUM_THREADS says so
     model, card = load_from_card("video", name, build)
     data = test_sets(model.cfg.size, n_test, n_open)
-    runs = Runs(data)
-    metrics = dict(runs.get(name)["metrics"])
-    metrics["vae_anchor_psnr"] = vae_anchor_psnr(model, data["interpolation"])
-    # held-out frames (Shape Motion, vtest.avi's held-out end) against real photos framed as the tab frames uploads
-    metrics["ood_auroc"] = ood_auroc("video", prepare=lambda photo: prepare_frame(photo, model.cfg.size))
-    log.info("model done %.0fs", time.time() - start)
-    baselines = {
-        "linear_blend": baseline_run(linear_blend, data, prediction=False),
-        "dis_flow": baseline_run(dis_flow, data, prediction=False),
-        "repeat_last": baseline_run(repeat_last, data, prediction=True),
+    sizes = f"_{n_test}_{n_open}"
+    runs = Runs(data, sizes)
+    parts = {
+        "model": lambda: runs.get(name),
+        "no_gan": lambda: runs.get("no_gan") if has_card("video", "no_gan") else None,
+        "baselines": lambda: cached(
+            f"baselines{sizes}",
+            lambda: {
+                "linear_blend": baseline_run(linear_blend, data, prediction=False),
+                "dis_flow": baseline_run(dis_flow, data, prediction=False),
+                "repeat_last": baseline_run(repeat_last, data, prediction=True),
+            },
+        ),
+        # held-out frames (Shape Motion, vtest.avi's held-out end) against real photos framed as the tab frames them
+        "ood": lambda: cached(
+            f"ood_{card.sha256[:16]}",
+            lambda: {
+                "vae_anchor_psnr": vae_anchor_psnr(model, data["interpolation"]),
+                "ood_auroc": ood_auroc("video", prepare=lambda photo: prepare_frame(photo, model.cfg.size)),
+            },
+        ),
     }
+    if part is not None:
+        parts[part]()
+        return {}
+    metrics = {**runs.get(name)["metrics"], **parts["ood"]()}
+    log.info("model done %.0fs", time.time() - start)
+    baselines = dict(parts["baselines"]())
     claims = {}
     if has_card("video", "no_gan"):
         baselines["no_gan"] = runs.get("no_gan")["metrics"]
@@ -125,7 +187,15 @@ def run(name: str = "default", n_test: int = N_TEST, n_open: int = N_OPEN) -> di
         "n_test_detail": sizes,
         "samples_per_video": SAMPLES,
         "seconds": round(time.time() - start, 1),
+        "seconds_of_cached_parts": dict(PART_SECONDS),  # parts computed by parallel `--part` processes, wall seconds
         "metrics": metrics,
         "baselines": baselines,
         "claims": claims,
     }
+
+
+PARTS = ("model", "no_gan", "baselines", "ood")
+
+if __name__ == "__main__":  # python -m vtl_models.video.evaluate --part PART: one cached part of the eval
+    logging.basicConfig(level=logging.INFO)
+    run(part=sys.argv[sys.argv.index("--part") + 1])
