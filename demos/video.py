@@ -44,10 +44,13 @@ def video_completion(clip, more_frames, mode, steps_text, length, frame_step, sa
         lambda p: imageio.mimsave(p, list(movie), fps=FPS, codec="libx264", macro_block_size=2, quality=8),
     )
     # short: gradio_client callers may test each string output as a path (names are limited to 255 bytes)
+    done = result.completion
     info = (
         f"**Columns:** {' | '.join(result.columns)}. {result.length} frames; anchors (orange) at steps "
-        f"{', '.join(str(s + 1) for s in result.completion.anchors)}{result.note}."
-    ) + domain_note(result.completion.domain, other_videos(predictor.size))
+        f"{', '.join(str(s + 1) for s in done.anchors)}{result.note}. "
+        + (f"Samples differ by {done.diversity:.3f} (mean L1); " if len(done.sequences) > 1 else "")
+        + (f"{done.copy_share:.0%} of free pixels from the anchors' blend." if done.copy_share is not None else "")
+    ) + domain_note(done.domain, other_videos(predictor.size))
     return gif, mp4, info
 
 
@@ -70,7 +73,10 @@ def create_demo() -> gr.Blocks:
             "out. **Prediction**: frames 1-6 given (or all your frames), 16 frames out. **Custom**: your steps. "
             f"The default model works at {size}x{size} pixels and knows moving coloured shapes best. Anchor steps "
             "(orange border) show the model's own output there. Each sample has its own random code: where the "
-            "anchors leave the motion open (a turn or bounce between or after them), the samples differ."
+            "anchors leave the motion open (a turn or bounce between or after them), the samples differ; the spread "
+            "map beside them is bright where they disagree (black: they agree; full at a mean difference of 0.25). "
+            "Served frames mix the decoder's output with a time-weighted blend of the nearest anchors through a "
+            "learned mask; the text under the result says how much was copied."
         )
         with gr.Row():
             with gr.Column():

@@ -53,7 +53,7 @@ def test_same_seed_same_samples_and_samples_differ_where_the_future_is_open(pred
     np.testing.assert_array_equal(first.sequences, again.sequences)
     spread = [diversity(first.sequences[:, t]) for t in range(16)]
     assert max(spread[:6]) < 0.1 * min(spread[6:]), spread  # the anchors are held
-    assert diversity(first.sequences[:, 6:]) >= 0.5 * predictor.card.raw["eval"]["metrics"]["diversity"], spread
+    assert diversity(first.sequences[:, 6:]) >= 0.5 * predictor.card.raw["eval"]["metrics"]["pred_diversity"], spread
     assert spread[-1] > 2 * spread[6], spread  # uncertainty grows with the distance from the last anchor
 
 
@@ -101,7 +101,8 @@ def test_tab_api_returns_an_animated_gif_with_the_right_frame_count(serve_blocks
         handle_file(str(EXAMPLES / "shapes_2.gif")), None, "prediction", "", 16, 1, 2, 0, api_name="/video_completion"
     )
     frames = imageio.mimread(gif)
-    assert len(frames) == 16 and "ground truth | sample 1 | sample 2" in info
+    assert len(frames) == 16 and "ground truth | sample 1 | sample 2 | spread" in info
+    assert "Samples differ by" in info and "of free pixels from the anchors' blend" in info
     assert Path(mp4).stat().st_size > 0
     gif, _, info = client.predict(
         handle_file(str(EXAMPLES / "frame_1.png")),
@@ -114,4 +115,4 @@ def test_tab_api_returns_an_animated_gif_with_the_right_frame_count(serve_blocks
         0,
         api_name="/video_completion",
     )
-    assert len(imageio.mimread(gif)) == 8 and "sample 3" in info
+    assert len(imageio.mimread(gif)) == 8 and "sample 3 | spread" in info

@@ -74,3 +74,15 @@ def decide(
         "per_seed_ci95": [[round(v, 4) for v in _interval(resampled[:, i])] for i in range(len(per_seed))],
         "verdict": verdict([lo, hi], len(per_seed)),
     }
+
+
+def seed_suffixes(task: str, *names: str) -> list[str]:
+    """Weight-name suffixes of the training seeds every one of weights/<task>/<name> has: "" (seed 0, <name>), then
+    "_seed1", "_seed2", ... (<name>_seedN, written by `train TASK --seed N`) while all of `names` have it."""
+    from vtl_models.hub import has_card
+
+    out, seed = [""], 1
+    while all(has_card(task, f"{name}_seed{seed}") for name in names):
+        out.append(f"_seed{seed}")
+        seed += 1
+    return out

@@ -31,6 +31,8 @@ class Bar:
     baseline: str | None = None
     other: str | None = None
     margin: float = 0.0
+    factor: float = 1.0  # the reference is factor x the figure (+ margin): "diversity >= 0.5 x true_future_spread"
+    baseline_key: str | None = None  # the baseline's figure to compare with, where its key differs from `metric`
 
     def measured(self, report: dict) -> float | None:
         """The metric's figure in `report` (None if the report lacks it)."""
@@ -42,12 +44,14 @@ class Bar:
         if self.value is not None:
             return self.value
         source = report["metrics"] if self.other else report.get("baselines", {}).get(self.baseline, {})
-        found = source.get(self.other or self.metric)
-        return None if found is None else found + self.margin
+        found = source.get(self.other or self.baseline_key or self.metric)
+        return None if found is None else self.factor * found + self.margin
 
     def describe(self) -> str:
         """The bar as a reader says it, e.g. `mAP >= cnn_bce + 0.05`."""
         ref = f"{self.value:g}" if self.value is not None else (self.other or f"{self.baseline}")
+        ref += f".{self.baseline_key}" if self.baseline_key and not self.other else ""
+        ref = f"{self.factor:g} x {ref}" if self.factor != 1.0 else ref
         return f"{self.metric} {self.op} {ref}" + (f" + {self.margin:g}" if self.margin else "")
 
 
@@ -176,12 +180,17 @@ TABS: tuple[Tab, ...] = (
         "and 8, prediction of 16 frames from 1-6; a VAE, a recurrent generator and frame + video discriminators.",
         example=("video/shapes_2.gif", None, "prediction", "", 16, 1, 2, 0),
         bars=(
-            Bar("interp_psnr_best5", ">=", baseline="linear_blend", margin=1.0),
-            Bar("interp_psnr_best5", ">=", baseline="dis_flow", margin=1.0),
+            # issue 38: the samples differ like true futures, the decoder does the work, never below a blend on real
+            # clips, and bars that can fail (the anchors as decoded, not as copied)
+            Bar("interp_psnr_best5", ">=", baseline="dis_flow", margin=0.5),
             Bar("pred_psnr_best5", ">=", baseline="repeat_last", margin=1.0),
-            Bar("anchor_psnr", ">=", 30.0),
-            Bar("diversity", ">", 0.0),
+            Bar("diversity", ">=", other="true_future_spread", factor=0.5),
+            Bar("open_best5_gain", ">=", 0.5),
+            Bar("decoded_interp_psnr", ">=", baseline="dis_flow", baseline_key="interp_psnr_best5"),
+            Bar("anchor_psnr_decoded", ">=", 30.0),
             Bar("real_interp_psnr", ">=", baseline="linear_blend"),
+            Bar("real_interp_psnr_vtest", ">=", baseline="linear_blend"),
+            Bar("ood_auroc", ">=", 0.95),
         ),
         p50_target=("ms", 600.0),
         browser_p50_ms=800.0,

@@ -174,15 +174,24 @@ def random_real_clips(rng: np.random.Generator, n: int, size: int, frames: int, 
 
 
 def test_real_clips(
-    size: int, frames: int = 8, name: str = "tree.avi", every: int = 4, stride: int = 1, validation: bool = False
+    size: int,
+    frames: int = 8,
+    name: str = "tree.avi",
+    every: int = 4,
+    stride: int = 1,
+    validation: bool = False,
+    half: int | None = None,
 ) -> np.ndarray | None:
     """Held-out real clips: runs of `frames` distinct frames (every `stride`-th) starting every `every` frames, centre
-    square; or None. `validation`: only the video's last REAL_VAL_SHARE (vtest.avi's part kept from training)."""
+    square; or None. `validation`: only the video's last REAL_VAL_SHARE (vtest.avi's part kept from training);
+    `half` (with it): 0 its first half (checkpoint choice in training), 1 its second (the test's vtest clips)."""
     video = read_video(name)
     if video is None:
         return None
     if validation:
         video = video[int(len(video) * (1 - REAL_VAL_SHARE)) :]
+        if half is not None:
+            video = np.array_split(video, 2)[half]
     video = video[::stride]
     height, width = video.shape[1:3]
     side = min(height, width)

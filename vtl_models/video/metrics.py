@@ -9,8 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import torch
-from skimage.metrics import structural_similarity
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from vtl_models.common import to_numpy
 from vtl_models.images import SIGNED, to_image, to_tensor
 from vtl_models.video.data import anchor_mask
 
@@ -27,30 +28,41 @@ def to_uint8(videos: torch.Tensor, card_input: dict | None = None) -> np.ndarray
 
 
 @torch.inference_mode()
-def complete(
+def complete_parts(
     model, videos: np.ndarray, anchor_steps, samples: int, seed: int, batch: int = 64, card_input: dict | None = None
-) -> np.ndarray:
+) -> dict[str, np.ndarray]:
     """Fill `videos` (B, T, H, W, 3) uint8 from their anchor steps, `samples` times each (codes drawn from `seed`).
 
     Only the anchor frames of `videos` are read; `card_input`: the model card's "input" (None: SIGNED, training's).
-    Returns uint8 (B, samples, T, H, W, 3)."""
+    Returns "video" (what is served: the compositor's output) and "decoded" (the decoder's frames, no copy), uint8
+    (B, samples, T, H, W, 3), and "copy_mask" float32 (B, samples, T, H, W): the weight of the anchors' blend."""
     device = next(model.parameters()).device
     n, length = videos.shape[:2]
     mask_row = torch.from_numpy(anchor_mask(anchor_steps, length)).to(device)
     generator = torch.Generator().manual_seed(int(seed))
     codes = torch.randn(n, samples, model.cfg.code_dim, generator=generator).to(device)
-    out = []
+    out: dict[str, list] = {"video": [], "decoded": [], "copy_mask": []}
     for start in range(0, n, batch):
         x = to_input(videos[start : start + batch], device, card_input)
-        mask = mask_row.expand(len(x), -1)
-        out.append(to_uint8(model(x, mask, codes[start : start + batch])["video"], card_input))
-    return np.concatenate(out)
+        parts = model(x, mask_row.expand(len(x), -1), codes[start : start + batch])
+        out["video"].append(to_uint8(parts["video"], card_input))
+        out["decoded"].append(to_uint8(parts["decoded"], card_input))
+        out["copy_mask"].append(to_numpy(parts["copy_mask"][:, :, :, 0]).astype(np.float32))
+    return {key: np.concatenate(value) for key, value in out.items()}
+
+
+def complete(
+    model, videos: np.ndarray, anchor_steps, samples: int, seed: int, batch: int = 64, card_input: dict | None = None
+) -> np.ndarray:
+    """`complete_parts`' served "video" alone: uint8 (B, samples, T, H, W, 3)."""
+    return complete_parts(model, videos, anchor_steps, samples, seed, batch, card_input)["video"]
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR (dB) of two uint8 arrays of the same shape, over all their pixels (capped at 60 dB for identical ones)."""
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2) / 255.0**2
-    return float(min(60.0, 10 * np.log10(1.0 / max(mse, 1e-12))))
+    """PSNR (dB, scikit-image) of two uint8 arrays of the same shape over all their pixels; 60 dB for identical ones."""
+    if np.array_equal(a, b):
+        return 60.0
+    return float(min(60.0, peak_signal_noise_ratio(b, a, data_range=255)))
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
@@ -64,6 +76,31 @@ def diversity(samples: np.ndarray) -> float:
     s = samples.astype(np.float32) / 255.0
     pairs = [np.abs(s[i] - s[j]).mean() for i in range(len(s)) for j in range(i + 1, len(s))]
     return float(np.mean(pairs)) if pairs else 0.0
+
+
+def copy_share(copy_mask: np.ndarray, anchor_steps) -> float:
+    """Mean weight of the anchors' blend in the output over the free (non-anchor) pixels: 1 for a pure copy, 0 where
+    every free pixel is the decoder's. copy_mask (..., T, H, W) with T on the third axis from the end."""
+    free = anchor_mask(anchor_steps, copy_mask.shape[-3]) == 0
+    return float(copy_mask[..., free, :, :].mean())
+
+
+def gradient_energy(frames: np.ndarray) -> float:
+    """Mean squared spatial gradient (dx^2 + dy^2, [0, 1] units) of uint8 frames (..., H, W, 3): blur lowers it.
+
+    Squared, not absolute: blurring an edge spreads its step over more pixels and keeps the sum of |dx| (the total
+    variation), so an L1 measure barely sees blur; the squares fall with the width the step is spread over."""
+    f = frames.astype(np.float32) / 255.0
+    return float(np.square(np.diff(f, axis=-2)).mean() + np.square(np.diff(f, axis=-3)).mean())
+
+
+def gradient_match(generated: float, truth: float) -> float:
+    """How well generated frames' gradient energy matches the truth's: min(r, 1/r) of their ratio r, 1 when equal,
+    lower for frames blurrier (or noisier) than real ones."""
+    if generated <= 0 or truth <= 0:
+        return float(generated == truth)
+    ratio = generated / truth
+    return float(min(ratio, 1 / ratio))
 
 
 def score(truth: np.ndarray, samples: np.ndarray, anchor_steps, with_ssim: bool = True) -> dict[str, float]:

@@ -23,6 +23,7 @@ from vtl_models.video.limits import MAX_CLIP_FRAMES, MAX_FRAMES, MAX_LENGTH, MAX
 from vtl_models.video.model import SRcGAN, VideoConfig
 
 ANCHOR_COLOUR = (255, 140, 0)  # the border of anchor frames in the display
+SPREAD_FULL = 0.25  # a spread (mean |sample - mean of samples|, [0, 1] units) shown at full brightness in the map
 
 
 def checked(anchors: np.ndarray) -> np.ndarray:
@@ -38,6 +39,25 @@ class VideoCompletion:
     sequences: np.ndarray  # uint8 (S, T, H, W, 3) at the model's size; anchor steps hold the model's own output
     anchors: list[int]  # 0-based anchor steps
     domain: Verdict | None = None  # how far the anchors lie from the training clips (their mean distance)
+    copy_share: float | None = None  # the anchors' blend's mean weight in the free pixels (the rest is decoded)
+
+    @property
+    def diversity(self) -> float:
+        """Mean L1 ([0, 1] units) between the samples over the free steps; 0 for one sample."""
+        free = [t for t in range(self.sequences.shape[1]) if t not in self.anchors]
+        return metrics.diversity(self.sequences[:, free])
+
+
+def spread_map(sequences: np.ndarray) -> np.ndarray:
+    """Where the samples (S, T, H, W, 3) disagree: per pixel and step, the mean over samples and channels of
+    |sample - mean of the samples|, coloured (inferno: black where they agree, full at SPREAD_FULL); uint8 (T, H, W, 3).
+
+    A fixed scale, not one per clip: noise between near-identical samples stays dark."""
+    s = sequences.astype(np.float32) / 255.0
+    level = np.clip(np.abs(s - s.mean(0)).mean((0, -1)) / SPREAD_FULL, 0.0, 1.0)  # (T, H, W)
+    grey = np.round(level * 255).astype(np.uint8)
+    coloured = cv2.applyColorMap(grey.reshape(-1, grey.shape[-1]), cv2.COLORMAP_INFERNO)
+    return cv2.cvtColor(coloured, cv2.COLOR_BGR2RGB).reshape(*grey.shape, 3)
 
 
 def prepare_frame(image, size: int) -> np.ndarray:
@@ -120,14 +140,18 @@ class ClipCompletion:
     def columns(self) -> list[str]:
         """What each column of `movie` shows."""
         samples = [f"sample {i + 1}" for i in range(len(self.completion.sequences))]
-        return (["ground truth"] if self.truth is not None else []) + samples
+        spread = ["spread"] if len(samples) > 1 else []
+        return (["ground truth"] if self.truth is not None else []) + samples + spread
 
     def movie(self, scale: int) -> np.ndarray:
-        """uint8 (T, H', W', 3): [truth |] samples side by side, upscaled by `scale`, anchors marked, a timeline."""
-        anchors = self.completion.anchors
-        columns = [mark_anchors(seq, anchors, scale) for seq in self.completion.sequences]
+        """uint8 (T, H', W', 3): [truth |] samples side by side [| their spread map], upscaled by `scale`, anchors
+        marked, a timeline."""
+        anchors, sequences = self.completion.anchors, self.completion.sequences
+        columns = [mark_anchors(seq, anchors, scale) for seq in sequences]
         if self.truth is not None:
             columns.insert(0, mark_anchors(self.truth, anchors, scale))
+        if len(sequences) > 1:
+            columns.append(mark_anchors(spread_map(sequences), anchors, scale))
         return with_timeline(side_by_side(columns), anchors)
 
 
@@ -203,9 +227,10 @@ class VideoPredictor:
         video = np.zeros((1, int(length), self.size, self.size, 3), np.uint8)
         video[0, steps] = anchors
         seed = int(seed) % 2**31  # the stochastic codes' seed
-        sequences = metrics.complete(self.model, video, steps, int(samples), seed, card_input=self.input)[0]
+        parts = metrics.complete_parts(self.model, video, steps, int(samples), seed, card_input=self.input)
         order = np.argsort(steps)
-        return VideoCompletion(sequences, sorted(steps), self.domain.mean(checked(anchors[order])))
+        copied = metrics.copy_share(parts["copy_mask"], steps)
+        return VideoCompletion(parts["video"][0], sorted(steps), self.domain.mean(checked(anchors[order])), copied)
 
     def predict(
         self,

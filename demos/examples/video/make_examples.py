@@ -2,7 +2,8 @@
 
 Shape Motion clips from held-out test seeds (never trained on, outside the eval's seeds) drawn at 64x64, two single
 frames of one of them, 16 distinct frames of tree.avi (Debian opencv-doc), centre square at 96x96, and
-samples_grid.png (the generator's training clips) for the README.
+samples_grid.png (the generator's training clips) for the README; with --open-futures, only samples_grid_open.png:
+open clips (vtl_models.video.futures), two ground-truth futures each, anchors under an orange bar.
 """
 
 from pathlib import Path
@@ -11,7 +12,8 @@ import cv2
 import imageio.v2 as imageio
 import numpy as np
 
-from vtl_models.video.data import SPLIT_OFFSET, read_video, shape_motion
+from vtl_models.video.data import SPLIT_OFFSET, TASKS, read_video, shape_motion
+from vtl_models.video.futures import open_batch
 
 HERE = Path(__file__).resolve().parent
 SEEDS = (5000, 5003)  # test split seeds that the eval (0..199, 10000..10199) does not use
@@ -39,5 +41,20 @@ def main() -> None:
     imageio.imwrite(HERE / "samples_grid.png", grid.repeat(2, axis=0).repeat(2, axis=1))
 
 
+def open_futures_grid() -> None:
+    """Two training-split open clips per setting, each as its two futures (rows), 32x32 at 2x; anchors marked."""
+    rows = []
+    for setting, (steps, length) in TASKS.items():
+        for clip in open_batch("train", setting, 0, 2):
+            for future in clip:
+                frames = np.concatenate([future, np.full((length, 3, 32, 3), 30, np.uint8)], axis=1)
+                frames[list(steps), 33:, 2:-2] = (255, 140, 0)
+                rows.append(np.concatenate(list(frames) + [np.zeros((35, 32 * (16 - length), 3), np.uint8)], axis=1))
+    grid = np.concatenate(rows, axis=0)
+    imageio.imwrite(HERE / "samples_grid_open.png", grid.repeat(2, axis=0).repeat(2, axis=1))
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    open_futures_grid() if "--open-futures" in sys.argv else main()
