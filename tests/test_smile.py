@@ -305,12 +305,10 @@ def test_validating_one_run_reads_the_val_cartoons_of_its_own_world(monkeypatch)
     card = type("Card", (), {"raw": {"training": {"cartoons": "lorelei"}}})()
     monkeypatch.setattr(predictor, "load_model", lambda name: (model, card))
     read, written = [], {}
-    faces_of = lambda domain, n, size, split, world: (
+    def faces_of(domain, n, size, split, world):
         read.append((domain, split, world))
-        or evaluate_faces(  # noqa: E731
-            domain, n, size, split
-        )
-    )
+        return evaluate_faces(domain, n, size, split)
+
     monkeypatch.setattr(validate, "faces", faces_of)
     monkeypatch.setattr(validate, "update_card", lambda task, name, **fields: written.update(name=name, **fields))
     monkeypatch.setattr(validate, "N_VAL", 20)
