@@ -305,6 +305,7 @@ def test_validating_one_run_reads_the_val_cartoons_of_its_own_world(monkeypatch)
     card = type("Card", (), {"raw": {"training": {"cartoons": "lorelei"}}})()
     monkeypatch.setattr(predictor, "load_model", lambda name: (model, card))
     read, written = [], {}
+
     def faces_of(domain, n, size, split, world):
         read.append((domain, split, world))
         return evaluate_faces(domain, n, size, split)
