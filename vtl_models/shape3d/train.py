@@ -81,12 +81,32 @@ def mirror_symmetric(voxels: np.ndarray, tolerance: float = 0.02) -> np.ndarray:
     return np.array([(v != v[:, :, ::-1]).sum() <= tolerance * max(v.sum(), 1) for v in voxels])
 
 
+def projection_target(mask: torch.Tensor, kind: str = "soft") -> torch.Tensor:
+    """(B, 64, 64) silhouettes in [0, 1] -> the (B, 32, 32) mask the projected grid is compared with.
+
+    soft: the share of each pixel the object covers (procedural runs). any: 1 where the object touches the pixel at
+    all (furniture runs): a 32^3 grid holds every voxel the surface touches, so its projection is wider than the
+    silhouette by up to a voxel, and thin legs fill whole voxels while covering a fraction of a pixel. On the 25
+    validation models x 12 views, the *true* grid projected under the *true* pose matches the soft target's
+    half-covered pixels at IoU 0.697 (lamps 0.503; 29% of its projected pixels are outside), the any-coverage target
+    at 0.919 (BCE at the true grid 0.038 against 0.217): with it, the loss's optimum is near the labelled grid.
+    """
+    if kind == "any":
+        return (F.adaptive_max_pool2d(mask[:, None], PROJECTION_SIZE)[:, 0] > 0).float()
+    return F.adaptive_avg_pool2d(mask[:, None], PROJECTION_SIZE)[:, 0]
+
+
 def make_batch(
-    data: ViewBatch, index: np.ndarray, rng: np.random.Generator, mirrorable: np.ndarray | None = None
+    data: ViewBatch,
+    index: np.ndarray,
+    rng: np.random.Generator,
+    mirrorable: np.ndarray | None = None,
+    target: str = "soft",
 ) -> dict[str, torch.Tensor]:
     """Tensors for a batch of views; views of mirror-symmetric shapes are randomly mirrored left-right.
 
-    Mirroring maps x -> -x, so azimuth -> -azimuth. `mirrorable` is `mirror_symmetric(data.voxels)` (None: all).
+    Mirroring maps x -> -x, so azimuth -> -azimuth. `mirrorable` is `mirror_symmetric(data.voxels)` (None: all);
+    `target` the projection's mask (projection_target).
     """
     images, masks = data.images[index].copy(), data.masks[index].copy()
     shapes = data.shape_index[index]
@@ -102,7 +122,7 @@ def make_batch(
     return {
         "images": to_tensor(images, SIGNED),
         "masks": mask,
-        "masks_small": F.adaptive_avg_pool2d(mask[:, None], PROJECTION_SIZE)[:, 0],
+        "masks_small": projection_target(mask, target),
         "voxels": torch.from_numpy(voxels).float(),
         "azimuth": torch.from_numpy(azimuth).float(),
         "elevation": torch.from_numpy(data.elevation[index]).float(),
@@ -220,7 +240,7 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
             index = np.concatenate([rng.choice(pool_3d, half), rng.choice(pool_2d, args.batch - half)])
         else:
             index = rng.choice(pool_3d, args.batch)
-        batch = make_batch(data, index, rng, mirrorable)
+        batch = make_batch(data, index, rng, mirrorable, args.projection_target)
         has_3d, has_pose = torch.from_numpy(view_labelled[index]), torch.from_numpy(view_posed[index])
         terms = losses(model, batch, has_3d, project=weights["projection"] > 0, has_pose=has_pose)
         total = sum(weights.get(k, 1.0) * v for k, v in terms.items())
@@ -328,6 +348,7 @@ def main(argv: list[str] | None = None) -> None:
     few = "sup_few" if args.data == "furniture" else "sup10"
     modes = ["semi", "semi_noproj", few] if args.mode == "all" else [args.mode]
     args.labelled = labelled_share(args)
+    args.projection_target = "any" if args.data == "furniture" else "soft"
     budgets = [float(m) for m in args.minutes.split(",")]
     budgets = budgets if len(budgets) == len(modes) else budgets[:1] * len(modes)
     data, val = training_data(args)
