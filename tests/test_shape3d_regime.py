@@ -80,7 +80,8 @@ def test_calibration_trains_equal_steps_writes_its_record_and_furniture_cards_co
 
 def test_furniture_runs_have_their_own_names_and_the_calibrated_share(tmp_path, monkeypatch):
     from vtl_models.shape3d import calibrate
-    from vtl_models.shape3d.train import labelled_share, weight_name
+    from vtl_models.shape3d.selection import labelled_share
+    from vtl_models.shape3d.train import weight_name
 
     assert weight_name("sup_few", 0, "furniture") == "furniture_sup_few"
     assert weight_name("semi", 2, "furniture") == "furniture_semi_seed2" and weight_name("semi", 2) == "semi_seed2"

@@ -34,16 +34,20 @@ from vtl_models.shape3d.data import CAMERA_DISTANCE, CAMERA_FOV, ViewBatch, cach
 from vtl_models.shape3d.model import (
     ShapeNet3D,
     ShapeNetConfig,
-    azimuth_error,
     azimuth_targets,
     predicted_pose_projection_loss,
 )
-from vtl_models.shape3d.selection import MODES, THRESHOLDS, calibrate_threshold, select_default
+from vtl_models.shape3d.selection import (
+    MODES,
+    calibrate_threshold,
+    evaluate_val,
+    labelled_share,
+    select_default,
+)
 
 log = logging.getLogger("vtl.shape3d.train")
 FURNITURE_PREFIX = "furniture_"  # furniture runs are weights/shape3d/furniture_<mode>[_seedN]
 PROJECTION_SIZE = 32
-POSE_TOLERANCE = 30.0  # as the eval: azimuth within this many degrees modulo the object's symmetry
 
 
 def rank_in_category(category: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
@@ -171,29 +175,6 @@ def losses(
     return terms
 
 
-def evaluate_val(model: ShapeNet3D, data: ViewBatch, limit: int = 300) -> tuple[float, float]:
-    """(mean voxel IoU at the best of THRESHOLDS, azimuth accuracy within POSE_TOLERANCE) on the first `limit` views
-    (validation only; a log of progress, the card's threshold is fitted by calibrate_threshold)."""
-    model.eval()
-    ious, errors = {t: [] for t in THRESHOLDS}, []
-    width = 360.0 / model.config.azimuth_bins
-    with torch.inference_mode():
-        for start in range(0, min(limit, len(data.images)), 100):
-            index = np.arange(start, min(start + 100, limit, len(data.images)))
-            out = model(to_tensor(data.images[index], SIGNED))
-            prob, true = torch.sigmoid(out["voxel_logits"]), torch.from_numpy(data.voxels[data.shape_index[index]])
-            for t, kept in ious.items():
-                pred = prob > t
-                kept += ((pred & true).sum((1, 2, 3)) / (pred | true).sum((1, 2, 3)).clamp(min=1)).tolist()
-            symmetry = torch.from_numpy(data.symmetry[data.shape_index[index]])
-            error = azimuth_error(
-                out["azimuth_logits"].argmax(1) * width, torch.from_numpy(data.azimuth[index]), symmetry
-            )
-            errors += error[symmetry > 0].tolist()
-    model.train()
-    return max(float(np.mean(v)) for v in ious.values()), float(np.mean(np.array(errors) <= POSE_TOLERANCE))
-
-
 def weight_name(mode: str, seed: int, data: str = "procedural") -> str:
     """weights/shape3d/<name>: the mode for seed 0, <mode>_seedN for further seeds; furniture_<...> on furniture."""
     name = mode if seed == 0 else f"{mode}_seed{seed}"
@@ -285,20 +266,6 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     save_weights("shape3d", name, model.state_dict(), card, half=True)
     calibrate_threshold(name, val)
     return card
-
-
-def labelled_share(args: argparse.Namespace) -> float:
-    """--labelled, else 0.1 on procedural data, else the share the furniture calibration chose on validation."""
-    if args.labelled is not None:
-        return args.labelled
-    if args.data != "furniture":
-        return 0.1
-    from vtl_models.shape3d.card import read_calibration
-
-    chosen = (read_calibration() or {}).get("chosen_share")
-    if chosen is None:
-        raise SystemExit("no calibrated share: run python -m vtl_models.shape3d.calibrate first, or pass --labelled")
-    return float(chosen)
 
 
 def training_data(args: argparse.Namespace) -> tuple[ViewBatch, ViewBatch]:
