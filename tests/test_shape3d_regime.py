@@ -202,3 +202,18 @@ def test_furniture_examples_are_attributed_test_models_shown_only_for_furniture_
     served["training"] = {"data": "procedural"}
     assert tab.examples_dir() == tab.EXAMPLES_DIR
     assert not any("_grid" in p for p in example_images(tab.EXAMPLES_DIR))  # the README's grids are no examples
+
+
+def test_eval_reads_per_object_fields_per_view_when_objects_have_several_views():
+    """Furniture test sets hold 24 views an object (the procedural one, one): category, symmetry and the
+    nearest-neighbour's grid are per object in a ViewBatch."""
+    from vtl_models.shape3d.evaluate import category_mean_baseline, pose_accuracy
+
+    test = synthetic_views(per_category=1, views=3)  # 6 objects x 3 views
+    test.symmetry[:] = [0, 1, 1, 2, 1, 1]
+    predicted = test.azimuth.copy()
+    predicted[3:6] += 90.0  # every view of object 1 (symmetry 1) 90 degrees off
+    assert pose_accuracy(predicted, test) == pytest.approx(12 / 15)  # object 0 is round: its 3 views excluded
+    grids = category_mean_baseline(test, test)
+    assert grids.shape == (18, GRID, GRID, GRID)
+    assert np.array_equal(grids[3], grids[5]) and not np.array_equal(grids[2], grids[3])

@@ -109,7 +109,7 @@ def category_mean_baseline(reference: ViewBatch, test: ViewBatch) -> np.ndarray:
         np.arange(0.1, 0.7, 0.05),
         key=lambda t: voxel_iou(means[reference.category] > t, reference.voxels).mean(),
     )
-    return means[test.category] > best
+    return means[test.category[test.shape_index]] > best  # one grid per test view
 
 
 def normalised_mesh(path: Path, upright: tuple[str, float] | None = None) -> trimesh.Trimesh:
@@ -163,9 +163,14 @@ def ood_iou(model: ShapeNet3D, card_input: dict, renderer: Renderer, threshold: 
 def pose_accuracy(azimuth: np.ndarray, test: ViewBatch) -> float:
     """Share of views (round objects excluded) whose azimuth is within POSE_TOLERANCE modulo the symmetry."""
     error = azimuth_error(
-        torch.from_numpy(azimuth), torch.from_numpy(test.azimuth), torch.from_numpy(test.symmetry)
+        torch.from_numpy(azimuth), torch.from_numpy(test.azimuth), torch.from_numpy(symmetry := view_symmetry(test))
     ).numpy()
-    return round(float((error[test.symmetry > 0] <= POSE_TOLERANCE).mean()), 4)
+    return round(float((error[symmetry > 0] <= POSE_TOLERANCE).mean()), 4)
+
+
+def view_symmetry(test: ViewBatch) -> np.ndarray:
+    """Each test view's object's rotational symmetry (0: round); ViewBatch holds it per object."""
+    return test.symmetry[test.shape_index]
 
 
 def run_outputs(name: str, test: ViewBatch) -> tuple[np.ndarray, float]:
@@ -227,9 +232,10 @@ def run(name: str = "default", data: str | None = None) -> dict:
     true = test.voxels[test.shape_index]
     threshold = float(card.raw["threshold"])  # fitted on validation views by train.calibrate_threshold
     ious = voxel_iou(out["voxels"] > threshold, true)
-    metrics = per_category(ious, test.category)
+    category = test.category[test.shape_index]  # per view (ViewBatch holds it per object)
+    metrics = per_category(ious, category)
     metrics["pose_acc"] = pose_accuracy(out["azimuth"], test)
-    metrics["n_pose"] = int((test.symmetry > 0).sum())
+    metrics["n_pose"] = int((view_symmetry(test) > 0).sum())
     metrics["elevation_mae_deg"] = round(float(np.abs(out["elevation"] - test.elevation).mean()), 2)
     mask_true = test.masks > 127
     mask_pred = out["mask"] > MASK_THRESHOLD
@@ -240,7 +246,7 @@ def run(name: str = "default", data: str | None = None) -> dict:
     for other in runs:
         if has_card("shape3d", prefix + other):
             seed0[other], metrics[f"{other}_pose_acc"] = run_outputs(prefix + other, test)
-            metrics[f"{other}_iou"] = per_category(seed0[other], test.category)["mean_iou"]
+            metrics[f"{other}_iou"] = per_category(seed0[other], category)["mean_iou"]
         else:
             metrics[f"{other}_iou"] = metrics[f"{other}_pose_acc"] = None
     metrics.update(ood_iou(model, card.raw["input"], renderer, threshold))
@@ -248,11 +254,12 @@ def run(name: str = "default", data: str | None = None) -> dict:
     log.info("baselines")
     reference = evaluate_furniture.reference_views() if furniture else reference_views()
     baselines = {
-        "category_mean_shape": per_category(voxel_iou(category_mean_baseline(reference, test), true), test.category)
+        "category_mean_shape": per_category(voxel_iou(category_mean_baseline(reference, test), true), category)
     }
     ref_latent = predict(model, card.raw["input"], reference.images)["latent"]
     nearest = np.argmax(out["latent"] @ ref_latent.T, axis=1)
-    baselines["nearest_neighbour"] = per_category(voxel_iou(reference.voxels[nearest], true), test.category)
+    nearest_grid = reference.voxels[reference.shape_index[nearest]]  # the grid of the nearest view's object
+    baselines["nearest_neighbour"] = per_category(voxel_iou(nearest_grid, true), category)
     renderer.release()
     claim_entries = claims(test, seed0, pairs, prefix)
     metrics["n_test_objects"] = int(len(test.voxels))
