@@ -217,3 +217,31 @@ def test_eval_reads_per_object_fields_per_view_when_objects_have_several_views()
     grids = category_mean_baseline(test, test)
     assert grids.shape == (18, GRID, GRID, GRID)
     assert np.array_equal(grids[3], grids[5]) and not np.array_equal(grids[2], grids[3])
+
+
+def test_a_models_first_views_are_the_same_in_a_larger_render(tmp_path, monkeypatch):
+    """What lets the eval's baseline gallery (4 views a training model) be sliced from a training cache."""
+    from vtl_models.render import Renderer
+    from vtl_models.shape3d import evaluate_furniture, furniture_views
+    from vtl_models.shape3d.furniture import read_catalogue
+    from vtl_models.shape3d.furniture_mesh import load_furniture
+
+    catalogue = read_catalogue(MODELS, ("BlendSwap-CC-0",))
+    meshes = [load_furniture(MODELS / "BlendSwap-CC-0" / m.obj, m.rotation, m.size_cm) for m in catalogue]
+    records = [{"id": m.id, "category": m.category} for m in catalogue]
+    renderer = Renderer(data.RENDER_SIZE, samples=4)
+    two, three = (furniture_views.render_models(records, meshes, v, renderer=renderer) for v in (2, 3))
+    renderer.release()
+    assert np.array_equal(two.images, three.images[[0, 1, 3, 4]]) and np.array_equal(
+        two.azimuth, three.azimuth[[0, 1, 3, 4]]
+    )
+    # the gallery is sliced from the larger cache of the same split
+    monkeypatch.setattr(evaluate_furniture, "read_split", lambda split: records)
+    monkeypatch.setattr(furniture_views, "read_split", lambda split: records)
+    monkeypatch.setattr(furniture_views, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(evaluate_furniture, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(evaluate_furniture, "REFERENCE_VIEWS", 2)
+    np.savez(furniture_views.cache_path("train", 3), **three.__dict__)
+    np.savez(tmp_path / "furniture_train_9_stale.npz", **three.__dict__)  # another split's cache: not read
+    gallery = evaluate_furniture.reference_views()
+    assert np.array_equal(gallery.images, two.images) and np.array_equal(gallery.shape_index, two.shape_index)

@@ -10,7 +10,10 @@ test models (a model's views are not independent draws: the bootstrap resamples 
 
 from __future__ import annotations
 
-from vtl_models.shape3d.data import ViewBatch
+import numpy as np
+
+from vtl_models.shape3d.data import DATA_DIR, ViewBatch
+from vtl_models.shape3d.furniture import read_split
 
 TEST_VIEWS = 24  # x 25 test models = 600 views, as many as the procedural test set
 REFERENCE_VIEWS = 4  # x 111 training models: the nearest-neighbour baseline's gallery
@@ -27,10 +30,31 @@ def test_views() -> ViewBatch:
 
 
 def reference_views() -> ViewBatch:
-    """REFERENCE_VIEWS views of each furniture training model: the baselines' gallery."""
+    """REFERENCE_VIEWS views of each furniture training model: the baselines' gallery.
+
+    A model's views are drawn in sequence from its own seed, so the first REFERENCE_VIEWS of a larger training cache
+    (the one a training run left, e.g. 24 views) are these same views: sliced from it when present, else rendered."""
     from vtl_models.shape3d.furniture_views import furniture_split
 
+    n = len(read_split("train"))
+    for views in sorted(v for v in cached_view_counts("train") if v > REFERENCE_VIEWS):
+        batch = furniture_split("train", views)
+        keep = (np.arange(n)[:, None] * views + np.arange(REFERENCE_VIEWS)).ravel()
+        fields = {k: getattr(batch, k)[keep] for k in ("images", "masks", "azimuth", "elevation", "shape_index")}
+        return ViewBatch(**fields, voxels=batch.voxels, category=batch.category, symmetry=batch.symmetry)
     return furniture_split("train", REFERENCE_VIEWS)
+
+
+def cached_view_counts(split: str) -> list[int]:
+    """The views-per-model counts of a split's view caches under data/shape3d/ (of the committed split's ids)."""
+    from vtl_models.shape3d.furniture_views import cache_path
+
+    found = []
+    for path in DATA_DIR.glob(f"furniture_{split}_*.npz"):
+        views = int(path.stem.split("_")[2])
+        if path == cache_path(split, views):
+            found.append(views)
+    return found
 
 
 def notes(n_reference: int, n_models: int) -> dict[str, str]:
