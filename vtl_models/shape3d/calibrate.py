@@ -58,7 +58,7 @@ def calibrate(args: argparse.Namespace) -> dict:
     chosen = choose_share(full["val_iou"], {s: r["val_iou"] for s, r in few.items()})
     return {
         "command": f"python -m vtl_models.shape3d.calibrate --shares {args.shares} --steps {args.steps} "
-        f"--views {args.views} --batch {args.batch} --lr {args.lr:g} --seed {args.seed}",
+        f"--views {args.views} --encoder {args.encoder} --batch {args.batch} --lr {args.lr:g} --seed {args.seed}",
         "split": f"train: {len(data.voxels)} furniture models x {args.views} views; val: {len(val.voxels)} models"
         f" x {len(val.images) // len(val.voxels)} views (furniture_split.json; test models not read)",
         "metric": "mean voxel IoU at the best occupancy threshold of 0.10-0.60 on the validation views; pose "
