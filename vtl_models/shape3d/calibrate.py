@@ -9,7 +9,14 @@ Writes vtl_models/shape3d/calibration.json (a record beside the code: weights/ h
 furniture run copies into its card as `calibration` and whose `chosen_share` is train.py's default --labelled.
 
 The share is taken per category by rank (train.labelled_shapes: every round(1/F)-th model of each category, its
-first always in), so the smallest shares all give one model a category: `shapes_with_3d` records what each F was.
+first always in), so the smallest shares all give one model a category: `shapes_with_3d` records what each F was
+(0.02, 0.05, 0.1: 6, 9, 14 of the 111 training models).
+
+Cost, for a budget (2026-12-07): a furniture step (batch 64, projection on) took 15.6 s beside the main training
+(30 steps of semi and of supervised in 468 and 469 s, 1 thread at nice 15, load 8-11 on 2 cores); the same network
+and batch took 0.94-1.0 s a step on 2 idle cores in the procedural cards (semi 672 s / 700 steps), and a step's
+cost does not depend on the data (cached 64 px views). So the default (supervised + 3 shares, 700 steps) is about
+4 x 700 x 1 s = 47 min on 2 idle cores, plus caching the training views once (24 a model: 4-7 min).
 """
 
 from __future__ import annotations
