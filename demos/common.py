@@ -197,9 +197,10 @@ def readable_image(component: gr.Image) -> gr.Image:
 
 
 def example_images(directory: Path) -> list[str]:
-    """A tab's example images (the README's samples grid excluded), for a gr.Examples of the image input alone."""
+    """A tab's example images (the README's sample grids, `*_grid.*`, excluded), for a gr.Examples of the image
+    input alone."""
     files = sorted(p for p in directory.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
-    return [str(p) for p in files if not p.name.startswith("samples_grid")]
+    return [str(p) for p in files if not p.stem.endswith("_grid")]
 
 
 def placeholder_demo(task: str) -> gr.Blocks:

@@ -29,6 +29,8 @@ from vtl_models.registry import tab
 from vtl_models.shape3d.limits import SMOOTHING_RANGE, THRESHOLD_RANGE
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "shape3d"
+# renders of held-out furniture test models: the examples once the served weights were trained on furniture
+FURNITURE_EXAMPLES_DIR = EXAMPLES_DIR / "furniture"
 TAB = tab("shape3d")
 MESH_FORMATS = ("glb", "obj", "stl")  # glb first: the viewer shows it
 DEFAULT_THRESHOLD = 0.5  # the slider's start before any card exists (the card's fitted threshold replaces it)
@@ -61,6 +63,12 @@ def _default_threshold() -> float:
     return float(read_card("shape3d").raw["threshold"]) if has_card("shape3d") else DEFAULT_THRESHOLD
 
 
+def examples_dir() -> Path:
+    """Where the tab's examples are: furniture test renders when the served card says it trained on furniture."""
+    served = read_card("shape3d").raw.get("training", {}) if has_card("shape3d") else {}
+    return FURNITURE_EXAMPLES_DIR if served.get("data") == "furniture" else EXAMPLES_DIR
+
+
 def create_demo() -> gr.Blocks:
     """The tab's UI; the model is loaded on the first request."""
     with gr.Blocks() as demo:
@@ -90,7 +98,7 @@ def create_demo() -> gr.Blocks:
                     silhouette = gr.Image(label="Predicted silhouette", type="filepath", interactive=False)
                     pose = gr.Markdown()
                 files = gr.File(label="Downloads (.glb, .obj, .stl)", file_count="multiple", interactive=False)
-        gr.Examples(example_images(EXAMPLES_DIR), inputs=[image], label="Examples (rendered test objects)")
+        gr.Examples(example_images(examples_dir()), inputs=[image], label="Examples (rendered test objects)")
         run.click(
             reconstruct,
             inputs=[image, remove_background, threshold, smoothing],

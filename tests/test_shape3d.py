@@ -232,7 +232,7 @@ def test_claims_pair_the_two_runs_per_test_item(monkeypatch):
 
     rng = np.random.default_rng(0)
     base = rng.uniform(0.3, 0.7, 200)
-    test = SimpleNamespace(images=np.zeros((200, 1)))
+    test = SimpleNamespace(images=np.zeros((200, 1)), shape_index=np.arange(200), voxels=np.zeros((200, 1)))
     out = claims(test, {"semi": base + 0.05, "semi_noproj": base, "sup10": base + 0.05})  # sup10 = semi: a tie
     assert out["self_consistency_vs_none"]["diff"] == pytest.approx(0.05, abs=1e-4)
     assert out["self_consistency_vs_none"]["verdict"] == "undecided (1 seed)"  # a win, but one seed a side

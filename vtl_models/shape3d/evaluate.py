@@ -2,7 +2,11 @@
 
 Claims (vtl_models/claims.py, IoU per test item, paired over the same views): self_consistency_vs_none (semi against
 semi_noproj, the same run with projection weight 0) and semi_vs_sup10 (semi against the 3D-labelled 10% alone),
-over every training seed both sides have (<name>, <name>_seed1, ...).
+over every training seed both sides have (<name>, <name>_seed1, ...); items are the test objects (an object's views
+averaged), test items and seeds resampled as claims.py says.
+
+Weights trained on furniture (the card's training.data) are read on the furniture test models instead, against
+baselines from the training models, with the furniture runs' claims (evaluate_furniture.py).
 
 The test set (600 objects, 100 per category, one view each) is regenerated from the test seeds. Baselines run on
 the same views: the mean training grid of the true category (threshold fitted on training shapes) and the
@@ -27,6 +31,7 @@ from vtl_models.domain_fit import ood_auroc
 from vtl_models.hub import has_card, read_card
 from vtl_models.images import to_tensor
 from vtl_models.render import Light, Renderer
+from vtl_models.shape3d import evaluate_furniture
 from vtl_models.shape3d.data import DATA_DIR, IMAGE_SIZE, RENDER_SIZE, ViewBatch, camera_for, downsample, render_split
 from vtl_models.shape3d.model import ShapeNet3D, azimuth_error
 from vtl_models.shape3d.predictor import load_model
@@ -46,6 +51,7 @@ POSE_TOLERANCE = 30.0
 MASK_THRESHOLD = 0.5  # a silhouette pixel is in when its probability passes one half (no fitted threshold)
 RUNS = ("semi", "semi_noproj", "sup10", "supervised")  # the trainings compared in metrics.<run>_iou
 CLAIMS = {"self_consistency_vs_none": ("semi", "semi_noproj"), "semi_vs_sup10": ("semi", "sup10")}
+SETTINGS = ((RUNS, CLAIMS), (evaluate_furniture.RUNS, evaluate_furniture.CLAIMS))  # procedural, furniture
 
 
 @torch.inference_mode()
@@ -103,7 +109,7 @@ def category_mean_baseline(reference: ViewBatch, test: ViewBatch) -> np.ndarray:
         np.arange(0.1, 0.7, 0.05),
         key=lambda t: voxel_iou(means[reference.category] > t, reference.voxels).mean(),
     )
-    return means[test.category] > best
+    return means[test.category[test.shape_index]] > best  # one grid per test view
 
 
 def normalised_mesh(path: Path, upright: tuple[str, float] | None = None) -> trimesh.Trimesh:
@@ -157,9 +163,14 @@ def ood_iou(model: ShapeNet3D, card_input: dict, renderer: Renderer, threshold: 
 def pose_accuracy(azimuth: np.ndarray, test: ViewBatch) -> float:
     """Share of views (round objects excluded) whose azimuth is within POSE_TOLERANCE modulo the symmetry."""
     error = azimuth_error(
-        torch.from_numpy(azimuth), torch.from_numpy(test.azimuth), torch.from_numpy(test.symmetry)
+        torch.from_numpy(azimuth), torch.from_numpy(test.azimuth), torch.from_numpy(symmetry := view_symmetry(test))
     ).numpy()
-    return round(float((error[test.symmetry > 0] <= POSE_TOLERANCE).mean()), 4)
+    return round(float((error[symmetry > 0] <= POSE_TOLERANCE).mean()), 4)
+
+
+def view_symmetry(test: ViewBatch) -> np.ndarray:
+    """Each test view's object's rotational symmetry (0: round); ViewBatch holds it per object."""
+    return test.symmetry[test.shape_index]
 
 
 def run_outputs(name: str, test: ViewBatch) -> tuple[np.ndarray, float]:
@@ -179,40 +190,52 @@ def seed_suffixes(*names: str) -> list[str]:
     return out
 
 
-def claims(test: ViewBatch, seed0: dict[str, np.ndarray]) -> dict:
-    """The claims entries (None when a side has no weights): mean IoU, paired over the test views."""
+def per_object(ious: np.ndarray, test: ViewBatch) -> np.ndarray:
+    """Mean IoU of each test object over its views (the claims' items: one object's views are not independent)."""
+    return np.bincount(test.shape_index, ious, len(test.voxels)) / np.bincount(test.shape_index, None, len(test.voxels))
+
+
+def claims(test: ViewBatch, seed0: dict[str, np.ndarray], pairs: dict | None = None, prefix: str = "") -> dict:
+    """The claims entries (None when a side has no weights): mean IoU over the test objects, paired across runs.
+
+    `seed0` holds IoU per test view of each seed-0 run by mode; runs are weights/shape3d/<prefix><mode><suffix>."""
     result: dict = {}
-    cache = dict(seed0)
-    for claim, (ours, theirs) in CLAIMS.items():
+    cache = {prefix + mode: ious for mode, ious in seed0.items()}
+    for claim, (ours, theirs) in (pairs or CLAIMS).items():
         if ours not in seed0 or theirs not in seed0:
             result[claim] = None
             continue
-        runs: dict[str, list] = {ours: [], theirs: []}
-        for suffix in seed_suffixes(ours, theirs):
+        runs: dict[str, list] = {prefix + ours: [], prefix + theirs: []}
+        for suffix in seed_suffixes(*runs):
             for name in runs:
                 if name + suffix not in cache:
                     cache[name + suffix] = run_outputs(name + suffix, test)[0]
-                runs[name].append(cache[name + suffix])
+                runs[name].append(per_object(cache[name + suffix], test))
         mean_iou = lambda ious, idx: float(ious[idx].mean())  # noqa: E731 (the statistic decide() resamples)
-        result[claim] = decide(mean_iou, runs[ours], runs[theirs], len(test.images), "IoU")
+        result[claim] = decide(mean_iou, *runs.values(), len(test.voxels), "IoU")
     return result
 
 
-def run(name: str = "default") -> dict:
-    """The eval contract dict for weights/shape3d/<name>."""
+def run(name: str = "default", data: str | None = None) -> dict:
+    """The eval contract dict for weights/shape3d/<name>; `data` (procedural, furniture) defaults to the card's."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 2)))
     start = time.time()
     model, card = load_model(name)
+    furniture = (data or card.raw["training"].get("data", "procedural")) == "furniture"
     renderer = Renderer(RENDER_SIZE, samples=4)
-    test = render_split("test", N_TEST_SHAPES, 1, renderer=renderer)
+    if furniture:
+        test, prefix, runs, pairs = evaluate_furniture.test_views(), evaluate_furniture.PREFIX, *SETTINGS[1]
+    else:
+        test, prefix, runs, pairs = render_split("test", N_TEST_SHAPES, 1, renderer=renderer), "", *SETTINGS[0]
     out = predict(model, card.raw["input"], test.images)
     true = test.voxels[test.shape_index]
     threshold = float(card.raw["threshold"])  # fitted on validation views by train.calibrate_threshold
     ious = voxel_iou(out["voxels"] > threshold, true)
-    metrics = per_category(ious, test.category)
+    category = test.category[test.shape_index]  # per view (ViewBatch holds it per object)
+    metrics = per_category(ious, category)
     metrics["pose_acc"] = pose_accuracy(out["azimuth"], test)
-    metrics["n_pose"] = int((test.symmetry > 0).sum())
+    metrics["n_pose"] = int((view_symmetry(test) > 0).sum())
     metrics["elevation_mae_deg"] = round(float(np.abs(out["elevation"] - test.elevation).mean()), 2)
     mask_true = test.masks > 127
     mask_pred = out["mask"] > MASK_THRESHOLD
@@ -220,24 +243,26 @@ def run(name: str = "default") -> dict:
         float(((mask_true & mask_pred).sum((1, 2)) / np.maximum((mask_true | mask_pred).sum((1, 2)), 1)).mean()), 4
     )
     seed0 = {}  # IoU per test view of each run (seed 0), for metrics.<run>_iou and the claims
-    for other in RUNS:
-        if has_card("shape3d", other):
-            seed0[other], metrics[f"{other}_pose_acc"] = run_outputs(other, test)
-            metrics[f"{other}_iou"] = per_category(seed0[other], test.category)["mean_iou"]
+    for other in runs:
+        if has_card("shape3d", prefix + other):
+            seed0[other], metrics[f"{other}_pose_acc"] = run_outputs(prefix + other, test)
+            metrics[f"{other}_iou"] = per_category(seed0[other], category)["mean_iou"]
         else:
             metrics[f"{other}_iou"] = metrics[f"{other}_pose_acc"] = None
     metrics.update(ood_iou(model, card.raw["input"], renderer, threshold))
     metrics["ood_auroc"] = ood_auroc("shape3d")  # held-out renders against real photos (vtl_models/domain.py)
     log.info("baselines")
-    reference = reference_views()
+    reference = evaluate_furniture.reference_views() if furniture else reference_views()
     baselines = {
-        "category_mean_shape": per_category(voxel_iou(category_mean_baseline(reference, test), true), test.category)
+        "category_mean_shape": per_category(voxel_iou(category_mean_baseline(reference, test), true), category)
     }
     ref_latent = predict(model, card.raw["input"], reference.images)["latent"]
     nearest = np.argmax(out["latent"] @ ref_latent.T, axis=1)
-    baselines["nearest_neighbour"] = per_category(voxel_iou(reference.voxels[nearest], true), test.category)
+    nearest_grid = reference.voxels[reference.shape_index[nearest]]  # the grid of the nearest view's object
+    baselines["nearest_neighbour"] = per_category(voxel_iou(nearest_grid, true), category)
     renderer.release()
-    claim_entries = claims(test, seed0)
+    claim_entries = claims(test, seed0, pairs, prefix)
+    metrics["n_test_objects"] = int(len(test.voxels))
     return {
         "task": "shape3d",
         "model": name,
@@ -258,7 +283,10 @@ def run(name: str = "default") -> dict:
             "trained_on": card.raw.get("trained_on"),
             "thresholds": "occupancy thresholds fitted per model on validation views: "
             + ", ".join(
-                f"{n} {read_card('shape3d', n).raw['threshold']}" for n in ("default", *RUNS) if has_card("shape3d", n)
+                f"{n} {read_card('shape3d', n).raw['threshold']}"
+                for n in ("default", *(prefix + r for r in runs))
+                if has_card("shape3d", n)
             ),
+            **(evaluate_furniture.notes(len(reference.images), len(test.voxels)) if furniture else {}),
         },
     }

@@ -142,12 +142,17 @@ def render_models(
     return out
 
 
+def cache_path(split: str, views: int) -> Path:
+    """data/shape3d/furniture_<split>_<views>_<hash of the split's ids>.npz."""
+    digest = hashlib.sha1(" ".join(r["id"] for r in read_split(split)).encode()).hexdigest()[:8]
+    return DATA_DIR / f"furniture_{split}_{views}_{digest}.npz"
+
+
 def furniture_split(split: str, views: int) -> ViewBatch:
     """The rendered views of a committed split, cached as data/shape3d/furniture_<split>_<views>_<ids hash>.npz
     (a changed split makes a new cache)."""
     records = read_split(split)
-    digest = hashlib.sha1(" ".join(r["id"] for r in records).encode()).hexdigest()[:8]
-    path = DATA_DIR / f"furniture_{split}_{views}_{digest}.npz"
+    path = cache_path(split, views)
     if path.exists():
         with np.load(path) as data:
             return ViewBatch(**{k: data[k] for k in data.files})
