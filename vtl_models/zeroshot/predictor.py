@@ -15,8 +15,7 @@ from vtl_models.zeroshot.photos import SENSE_DECAY, Evidence, PhotoGraph
 from vtl_models.zeroshot.scenes import load_scene_model, scene_likeness
 from vtl_models.zeroshot.wordnet import load_wordnet
 from vtl_models.zeroshot.wordvectors import load_word_vectors
-from vtl_models.zeroshot.world_fit import normalised, world_synsets
-from vtl_models.zeroshot.world_graph import RELATIONS, world_relations
+from vtl_models.zeroshot.world_graph import RELATIONS, normalised, world_relations, world_synsets
 
 WORK_SIDE = 640  # px: photos are downscaled to this longest side before any model sees them
 
@@ -125,7 +124,7 @@ class ZeroShotPredictor:
         if extra:  # unit GloVe rows, as the world's labels' (the committed vocabulary)
             words = torch.cat([words, torch.tensor(np.stack(extra), device=self.device)])
         adj = world_relations(self.wordnet, synsets, to_numpy(words), self.model.cfg.sibling_depth)
-        adj = normalised(adj).to(self.device)
+        adj = normalised(adj, self.device)
         prior = torch.from_numpy(self.photos.label_prior(probs, synsets, nodes)).to(self.device)
         sees = [k < known and nodes[k] in self.seen for k in range(len(nodes))]
         blind = torch.tensor([not s for s in sees], device=self.device) if self.model.cfg.mask_rate > 0 else None

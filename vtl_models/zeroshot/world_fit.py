@@ -22,8 +22,8 @@ from vtl_models.zeroshot.model import MLZSL, ZeroShotConfig
 from vtl_models.zeroshot.scenes import conse_scores
 from vtl_models.zeroshot.train_card import fit_scene_basis
 from vtl_models.zeroshot.wordnet import WordNet
-from vtl_models.zeroshot.world import INDEX, LABELS, SEEN, SENSES, UNSEEN, VALIDATION_UNSEEN
-from vtl_models.zeroshot.world_graph import world_relations
+from vtl_models.zeroshot.world import INDEX, LABELS, SEEN, UNSEEN, VALIDATION_UNSEEN
+from vtl_models.zeroshot.world_graph import normalised, world_relations, world_synsets
 
 SEEN_IDS = [INDEX[label] for label in SEEN]
 VAL_UNSEEN_IDS = [INDEX[label] for label in VALIDATION_UNSEEN]
@@ -33,11 +33,6 @@ VAL_NODES = sorted(SEEN_IDS + VAL_UNSEEN_IDS)
 TEST_NODES = list(range(len(LABELS)))
 
 
-def world_synsets(wordnet: WordNet) -> list[int]:
-    """The WordNet synset of every world label, in LABELS order."""
-    return [wordnet.index[lemma][sense] for lemma, sense in SENSES.values()]
-
-
 @cache
 def world_words() -> torch.Tensor:
     """Unit GloVe vectors (41, 50) of the world labels, from the committed vocabulary (as typed labels get theirs)."""
@@ -45,12 +40,6 @@ def world_words() -> torch.Tensor:
 
     vectors = load_word_vectors()
     return torch.from_numpy(np.stack([vectors.phrase(label) for label in LABELS]))
-
-
-def normalised(adj: np.ndarray) -> torch.Tensor:
-    """Mean over each node's neighbours of one relation (rows of zeros stay zero)."""
-    degree = adj.sum(-1, keepdims=True)
-    return torch.from_numpy(np.where(degree > 0, adj / np.maximum(degree, 1), 0.0).astype(np.float32))
 
 
 def world_adjacency(wordnet: WordNet, words: torch.Tensor, nodes: list[int], sibling_depth: int = 0) -> torch.Tensor:

@@ -16,9 +16,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import torch
 
 from vtl_models.zeroshot.graph import NEGATIVE_COSINE, POSITIVE_COSINE, close_siblings
 from vtl_models.zeroshot.wordnet import WordNet
+from vtl_models.zeroshot.world import SENSES
 
 RELATIONS = ("hyponym_of", "hypernym_of", "part_of", "has_part", "positive", "negative")
 PART_DEPTH = 2  # parts of parts
@@ -82,3 +84,14 @@ def world_relations(
                 adj[4, v, u] = float(cosine[v, u] >= POSITIVE_COSINE)
                 adj[5, v, u] = float(cosine[v, u] <= NEGATIVE_COSINE)
     return adj
+
+
+def world_synsets(wordnet: WordNet) -> list[int]:
+    """The WordNet synset of every world label, in LABELS order."""
+    return [wordnet.index[lemma][sense] for lemma, sense in SENSES.values()]
+
+
+def normalised(adj: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Mean over each node's neighbours of one relation (rows of zeros stay zero), on `device`."""
+    degree = adj.sum(-1, keepdims=True)
+    return torch.from_numpy(np.where(degree > 0, adj / np.maximum(degree, 1), 0.0).astype(np.float32)).to(device)
