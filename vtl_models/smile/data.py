@@ -78,7 +78,9 @@ def cached_split(
     domain: str, n: int, size: int, split: str = "train", chunk: int = 1000, cartoons: str = "procedural"
 ) -> dict[str, np.ndarray]:
     """`n` faces of `split`/`domain` at `size`, generated once and cached under data/smile/ (git-ignored)."""
-    world = "" if domain == "photo" or cartoons == "procedural" else f"{cartoons}_v{_artwork_version()}_"
+    from vtl_models.smile.artwork import VERSION
+
+    world = "" if domain == "photo" or cartoons == "procedural" else f"{cartoons}_v{VERSION}_"
     path = DATA_DIR / f"v{DATA_VERSION}_{split}_{world}{domain}_{size}_{n}.npz"
     if path.exists():
         with np.load(path) as data:
@@ -96,12 +98,6 @@ def cached_split(
     np.savez(tmp, **out)
     tmp.replace(path)
     return out
-
-
-def _artwork_version() -> int:
-    from vtl_models.smile import artwork
-
-    return artwork.VERSION
 
 
 def to_float(images: np.ndarray) -> np.ndarray:

@@ -23,6 +23,14 @@ POSITIVE_WUP, NEGATIVE_WUP, POSITIVE_NEIGHBOURS = 0.6, 0.25, 2
 POSITIVE_COSINE, NEGATIVE_COSINE = 0.6, 0.35
 
 
+def cosine_matrix(vectors: np.ndarray | None) -> np.ndarray | None:
+    """(K, K) cosine similarity of the rows of `vectors` (None without vectors)."""
+    if vectors is None:
+        return None
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
+    return unit @ unit.T
+
+
 def close_siblings(wordnet: WordNet, a: int, b: int, depth: int) -> bool:
     """Co-hyponyms whose lowest common subsumer is at most `depth` hypernym steps above both (neither subsumes
     the other)."""
@@ -50,10 +58,7 @@ def relation_matrices(
             if su in ancestors:
                 adj[0, v, u] = adj[1, u, v] = 1.0
     taxonomic = adj[0] + adj[1] > 0
-    cosine = None
-    if vectors is not None:
-        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
-        cosine = unit @ unit.T
+    cosine = cosine_matrix(vectors)
     for v in range(k):
         for u in range(k):
             if u == v or taxonomic[v, u]:

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from vtl_models.zeroshot.graph import NEGATIVE_COSINE, POSITIVE_COSINE, close_siblings
+from vtl_models.zeroshot.graph import NEGATIVE_COSINE, POSITIVE_COSINE, close_siblings, cosine_matrix
 from vtl_models.zeroshot.wordnet import WordNet
 from vtl_models.zeroshot.world import SENSES
 
@@ -70,10 +70,7 @@ def world_relations(
         for u, su in enumerate(synsets):
             if u != v and not adj[:2, v, u].any() and is_part(wordnet, sv, su):
                 adj[2, v, u] = adj[3, u, v] = 1.0
-    cosine = None
-    if vectors is not None:
-        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
-        cosine = unit @ unit.T
+    cosine = cosine_matrix(vectors)
     for v in range(k):
         for u in range(k):
             if u == v or adj[:4, v, u].any() or adj[:4, u, v].any():
