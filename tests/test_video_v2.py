@@ -233,3 +233,25 @@ def test_the_gan_is_default_only_when_asked_after_its_claim():
     assert keep_gan(results, SimpleNamespace(default_gan=True))
     results["gan"]["score"] = 18.0
     assert not keep_gan(results, SimpleNamespace(default_gan=True))
+
+
+def test_select_default_points_at_no_gan_and_keeps_the_notes(tmp_path, monkeypatch):
+    from vtl_models import hub
+    from vtl_models.video.train import select_default
+
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "weights")
+    row = {"interpolation_anchor_psnr": 40.0, "prediction_anchor_psnr": 40.0}
+    validation = {"no_gan": {**row, "score": 19.0}, "gan": {**row, "score": 20.0}}
+    for i, name in enumerate(("no_gan", "gan")):
+        state = {"w": torch.full((2,), float(i))}
+        hub.save_weights("video", name, state, {"config": {}, "training": {"command": "t", "validation": validation}})
+    hub.share_weights("video", "default", "gan", {"config": {}, "caveats": ["c"], "eval": {"x": 1}, "training": {}})
+
+    assert select_default(False, "sel") == "no_gan"  # a higher validation score alone is not enough
+    card = hub.read_card("video")
+    assert card.file == "no_gan.safetensors" and card.sha256 == hub.read_card("video", "no_gan").sha256
+    assert card.raw["selected"]["from"] == "no_gan" and card.raw["selected"]["command"] == "sel"
+    assert card.raw["caveats"] == ["c"] and "eval" not in card.raw  # notes on these runs kept; the eval is rerun
+    assert card.raw["training"]["default_is"].startswith("no_gan")
+    assert torch.equal(hub.load_weights("video")[0]["w"], torch.zeros(2))
+    assert select_default(True, "sel --default-gan") == "gan" and hub.read_card("video").file == "gan.safetensors"

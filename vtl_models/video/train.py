@@ -10,8 +10,9 @@ and with the frame and video discriminators (hinge loss) added (`gan`). Every st
 --val-minutes and keeps its best checkpoint by the validation score: best-of-5 PSNR (interpolation + prediction) on
 Shape Motion validation seeds, less any shortfall against the linear blend on real clips from the part of vtest.avi
 that training never reads. The default is no_gan unless --default-gan (given only once claims.gan_vs_no_gan has
-won over >= 3 seeds a side) and the GAN loses neither that score nor anchor PSNR. `--seed N` (N > 0) writes
-gan_seedN and no_gan_seedN: the further training seeds of the eval's claim.
+won over >= 3 seeds a side) and the GAN loses neither that score nor anchor PSNR; default.json is then a card that
+points at the chosen run's weight file (`selected` names it; `--select-default` redoes only this choice on the
+committed runs). `--seed N` (N > 0) writes gan_seedN and no_gan_seedN: the further training seeds of the eval's claim.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def train(args) -> dict:
     minutes = [float(m) for m in args.minutes.split(",")]
     val = validation_set(cfg.size)
     history: dict[str, list] = {"vae": []}
-    results, steps, no_gan_state = {}, {}, None
+    results, steps = {}, {}
     start = time.time()
 
     # stage 1: VAE
@@ -243,9 +244,7 @@ def train(args) -> dict:
         if stage == "recurrent":
             branch_point = {k: v.clone() for k, v in model.state_dict().items()}
             continue
-        save(stage, model, cfg, args, steps, history, results, time.time() - start, no_gan_state)
-        if stage == "no_gan":
-            no_gan_state = {k: v.clone() for k, v in model.state_dict().items()}
+        save(stage, model, cfg, args, steps, history, results, time.time() - start)
     return results
 
 
@@ -269,8 +268,54 @@ def keep_gan(results: dict, args) -> bool:
     return args.default_gan and gan["score"] >= plain["score"] and anchors >= min(30.0, plain_anchors)
 
 
-def save(stage, model, cfg, args, steps, history, results, seconds, no_gan_state=None) -> None:
-    """Write the stage's weights and card; after the GAN stage also the default (GAN or no_gan, by validation)."""
+# what a default card says beyond its run's card, kept across a re-selection; its eval and open_futures_validation
+# measure one weight file and are rerun instead
+DEFAULT_NOTES = ("caveats", "training_note", "anchor_frames")
+WEIGHT_KEYS = ("task", "name", "file", "sha256", "size_bytes", "dtype", "saved_at", "hub")
+
+
+def select_default(default_gan: bool, command: str) -> str:
+    """Make weights/video/default the card of the gan or no_gan run (by keep_gan on the gan card's validation): it
+    points at that run's weight file, no copy, and `selected` says which run it is. The current default's notes are
+    kept when its weights are one of these two runs (they describe this training); its eval is not (rerun it).
+
+    Args:
+        default_gan: --default-gan was given (the GAN may be the default).
+        command: the command that made this choice, for the card.
+
+    Returns:
+        The chosen run's name.
+    """
+    from vtl_models.hub import has_card, read_card, share_weights
+
+    if not (has_card("video", "gan") and has_card("video", "no_gan")):
+        raise SystemExit("no video gan / no_gan runs to select from: train them first")
+    runs = {name: read_card("video", name) for name in ("gan", "no_gan")}
+    results = runs["gan"].raw["training"]["validation"]  # the gan stage's card holds all three stages' validation
+    chosen = "gan" if keep_gan(results, argparse.Namespace(default_gan=default_gan)) else "no_gan"
+    card = {k: v for k, v in runs[chosen].raw.items() if k not in WEIGHT_KEYS}
+    if has_card("video", "default"):
+        current = read_card("video", "default").raw
+        if current["sha256"] in {run.sha256 for run in runs.values()}:
+            card.update({k: current[k] for k in DEFAULT_NOTES if k in current})
+    card["training"] = {
+        **card["training"],
+        "default_is": "gan" if chosen == "gan" else "no_gan (the GAN has not won claims.gan_vs_no_gan)",
+    }
+    card["selected"] = {
+        "from": chosen,
+        "rule": "no_gan unless --default-gan (given once claims.gan_vs_no_gan is won over >= 3 seeds a side, "
+        "issue 38) and the GAN loses neither the validation score nor anchor PSNR (keep_gan)",
+        "validation_score": {name: results[name]["score"] for name in ("no_gan", "gan")},
+        "command": command,
+    }
+    share_weights("video", "default", chosen, card)
+    log.info("default <- %s", chosen)
+    return chosen
+
+
+def save(stage, model, cfg, args, steps, history, results, seconds) -> None:
+    """Write the stage's weights and card; after the GAN stage also the default (select_default)."""
     command = "python -m vtl_models train video " + " ".join(shlex.quote(a) for a in args.argv)
     card = {
         "config": cfg.to_dict(),
@@ -306,10 +351,7 @@ def save(stage, model, cfg, args, steps, history, results, seconds, no_gan_state
     }
     save_weights("video", stage if args.seed == 0 else f"{stage}_seed{args.seed}", model.state_dict(), card)
     if stage == "gan" and args.seed == 0:  # further seeds are the claim's, never the default
-        kept = keep_gan(results, args)
-        card["training"]["default_is"] = "gan" if kept else "no_gan (the GAN has not won claims.gan_vs_no_gan)"
-        log.info("default = %s", card["training"]["default_is"])
-        save_weights("video", "default", model.state_dict() if kept else no_gan_state, card)
+        select_default(args.default_gan, command)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -336,7 +378,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--default-gan", action="store_true", help="let the GAN be the default (only once it has won the claim)"
     )
+    parser.add_argument(
+        "--select-default", action="store_true", help="only make the trained gan or no_gan run the default (no copy)"
+    )
     args = parser.parse_args(argv)
     args.argv = argv
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    print(train(args))
+    command = "python -m vtl_models train video " + " ".join(shlex.quote(a) for a in argv)
+    print(select_default(args.default_gan, command) if args.select_default else train(args))
