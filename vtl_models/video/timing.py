@@ -22,16 +22,8 @@ import torch
 
 def seconds_per_step(size: int, steps: int, batch: int = 12, samples: int = 2, gan: bool = False) -> dict[str, float]:
     """Median wall and CPU seconds per training step over `steps` steps after one warm-up."""
-    from vtl_models.video.data import random_task
-    from vtl_models.video.model import (
-        FrameDiscriminator,
-        SRcGAN,
-        VideoConfig,
-        VideoDiscriminator,
-        condition_of,
-        hinge_d,
-    )
-    from vtl_models.video.train import completion_losses, training_videos
+    from vtl_models.video.model import FrameDiscriminator, SRcGAN, VideoConfig, VideoDiscriminator
+    from vtl_models.video.train import adversarial_step, completion_losses, task_batch
 
     rng = np.random.default_rng(0)
     cfg = VideoConfig(size=size)
@@ -42,26 +34,11 @@ def seconds_per_step(size: int, steps: int, batch: int = 12, samples: int = 2, g
     wall, cpu = [], []
     for _ in range(steps + 1):
         start, start_cpu = time.perf_counter(), time.process_time()
-        anchor_steps, length = random_task(rng)
-        video = training_videos(rng, batch, length, size, 0.2)
-        mask = torch.zeros(len(video), length)
-        mask[:, list(anchor_steps)] = 1.0
+        video, mask = task_batch(rng, batch, size, 0.2)
         terms = completion_losses(model, video, mask, samples, args)
         loss = terms["variety"] + terms["mean"] + terms["anchor"] + terms["vae"] + terms["decoded"] + terms["copy"]
         if gan:
-            fake = terms["out"]["video"].flatten(0, 1)
-            cond = condition_of(video, mask)
-            fake_cond = cond.repeat_interleave(samples, 0)
-            d_loss = hinge_d(video_d(video, cond), video_d(fake.detach(), fake_cond)) + hinge_d(
-                frame_d(video.flatten(0, 1), cond.flatten(0, 1)),
-                frame_d(fake.detach().flatten(0, 1), fake_cond.flatten(0, 1)),
-            )
-            d_opt.zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_opt.step()
-            loss = loss - 0.01 * (
-                video_d(fake, fake_cond).mean() + frame_d(fake.flatten(0, 1), fake_cond.flatten(0, 1)).mean()
-            )
+            loss = loss + 0.01 * adversarial_step(frame_d, video_d, d_opt, video, mask, terms["out"]["video"])[1]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -153,6 +153,45 @@ def completion_losses(model: SRcGAN, video: torch.Tensor, mask: torch.Tensor, k:
     }
 
 
+def task_batch(rng: np.random.Generator, batch: int, size: int, real_share: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random task (interpolation or prediction) and a batch of training videos for it: (videos (B, T, 3, H, W),
+    anchor mask (B, T), 1 at the anchor steps)."""
+    anchor_steps, length = random_task(rng)
+    video = training_videos(rng, batch, length, size, real_share)
+    mask = torch.zeros(len(video), length)
+    mask[:, list(anchor_steps)] = 1.0
+    return video, mask
+
+
+def adversarial_step(
+    frame_d: FrameDiscriminator,
+    video_d: VideoDiscriminator,
+    d_opt: torch.optim.Optimizer,
+    video: torch.Tensor,
+    mask: torch.Tensor,
+    samples: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One hinge-loss step of the frame and video discriminators (real `video` against the detached `samples`,
+    (B, K, T, 3, H, W)), then the generator's adversarial term against the stepped discriminators.
+
+    Returns:
+        (the discriminators' loss, the generator's adversarial loss g_adv, to be weighted into its loss).
+    """
+    fake = samples.flatten(0, 1)  # (B*K, T, 3, H, W)
+    cond = condition_of(video, mask)
+    fake_cond = cond.repeat_interleave(samples.shape[1], 0)
+    d_loss = hinge_d(video_d(video, cond), video_d(fake.detach(), fake_cond)) + hinge_d(
+        frame_d(video.flatten(0, 1), cond.flatten(0, 1)),
+        frame_d(fake.detach().flatten(0, 1), fake_cond.flatten(0, 1)),
+    )
+    d_opt.zero_grad(set_to_none=True)
+    d_loss.backward()
+    d_opt.step()
+    g_adv = -video_d(fake, fake_cond).mean()
+    g_adv = g_adv - frame_d(fake.flatten(0, 1), fake_cond.flatten(0, 1)).mean()
+    return d_loss, g_adv
+
+
 def train(args) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
@@ -199,26 +238,12 @@ def train(args) -> dict:
         next_check, best = time.time() + 60 * args.val_minutes, None
         with tqdm(desc=f"stage {stage}", unit="step", file=sys.stderr, mininterval=15) as bar:
             while time.time() < stage_end:
-                anchor_steps, length = random_task(rng)
-                video = training_videos(rng, args.batch, length, cfg.size, args.real_share)
-                mask = torch.zeros(len(video), length)
-                mask[:, list(anchor_steps)] = 1.0
+                video, mask = task_batch(rng, args.batch, cfg.size, args.real_share)
                 terms = completion_losses(model, video, mask, args.samples, args)
                 loss = terms["variety"] + args.w_mean * terms["mean"] + args.w_anchor * terms["anchor"] + terms["vae"]
                 loss = loss + args.w_decoded * terms["decoded"] + args.w_copy * terms["copy"]
                 if adversarial:
-                    fake = terms["out"]["video"].flatten(0, 1)  # (B*K, T, 3, H, W)
-                    cond = condition_of(video, mask)
-                    fake_cond = cond.repeat_interleave(args.samples, 0)
-                    d_loss = hinge_d(video_d(video, cond), video_d(fake.detach(), fake_cond)) + hinge_d(
-                        frame_d(video.flatten(0, 1), cond.flatten(0, 1)),
-                        frame_d(fake.detach().flatten(0, 1), fake_cond.flatten(0, 1)),
-                    )
-                    d_opt.zero_grad(set_to_none=True)
-                    d_loss.backward()
-                    d_opt.step()
-                    g_adv = -video_d(fake, fake_cond).mean()
-                    g_adv = g_adv - frame_d(fake.flatten(0, 1), fake_cond.flatten(0, 1)).mean()
+                    d_loss, g_adv = adversarial_step(frame_d, video_d, d_opt, video, mask, terms["out"]["video"])
                     loss = loss + args.w_adv * g_adv
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
