@@ -252,6 +252,6 @@ def test_select_default_points_at_no_gan_and_keeps_the_notes(tmp_path, monkeypat
     assert card.file == "no_gan.safetensors" and card.sha256 == hub.read_card("video", "no_gan").sha256
     assert card.raw["selected"]["from"] == "no_gan" and card.raw["selected"]["command"] == "sel"
     assert card.raw["caveats"] == ["c"] and "eval" not in card.raw  # notes on these runs kept; the eval is rerun
-    assert card.raw["training"]["default_is"].startswith("no_gan")
+    assert card.raw["training"]["default_is"] == "no_gan"
     assert torch.equal(hub.load_weights("video")[0]["w"], torch.zeros(2))
     assert select_default(True, "sel --default-gan") == "gan" and hub.read_card("video").file == "gan.safetensors"

@@ -323,10 +323,7 @@ def select_default(default_gan: bool, command: str) -> str:
         current = read_card("video", "default").raw
         if current["sha256"] in {run.sha256 for run in runs.values()}:
             card.update({k: current[k] for k in DEFAULT_NOTES if k in current})
-    card["training"] = {
-        **card["training"],
-        "default_is": "gan" if chosen == "gan" else "no_gan (the GAN has not won claims.gan_vs_no_gan)",
-    }
+    card["training"] = {**card["training"], "default_is": chosen}  # the eval's model name reads it
     card["selected"] = {
         "from": chosen,
         "rule": "no_gan unless --default-gan (given once claims.gan_vs_no_gan is won over >= 3 seeds a side, "
