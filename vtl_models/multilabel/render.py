@@ -148,6 +148,19 @@ def _surface(c: _Canvas, rng, spec, horizon: float) -> dict:
     return out
 
 
+def _surface_and_clutter(c: _Canvas, rng, spec, horizon: float) -> dict:
+    """The ground and water (_surface), then by chance islands, clutter on the water and clutter on the ground: the
+    surface as both worlds paint it. Returns _surface's regions."""
+    regions = _surface(c, rng, spec, horizon)
+    if spec["water"] == "ocean" and rng.random() < 0.4:
+        clutter.islands(c, rng, spec, horizon)
+    if spec["water"] != "none" and rng.random() < 0.4:
+        clutter.water_clutter(c, rng, spec, regions["water"])
+    if rng.random() < 0.5:
+        clutter.ground_clutter(c, rng, spec, regions["ground"] & ~regions["water"], horizon)
+    return regions
+
+
 def _tree(c, rng, x, y, h, spec) -> None:
     n, dark = c.size, SHADE[spec["time"]]
     trunk_w = max(1.0, h * 0.08)
@@ -288,13 +301,7 @@ def render_scene(seed: int, size: int = SIZE) -> Scene:
         if spec["mountain"]:
             _mountains(c, rng, spec, horizon)
         _sun_moon(c, rng, spec, horizon)
-    regions = _surface(c, rng, spec, horizon)
-    if spec["water"] == "ocean" and rng.random() < 0.4:
-        clutter.islands(c, rng, spec, horizon)
-    if spec["water"] != "none" and rng.random() < 0.4:
-        clutter.water_clutter(c, rng, spec, regions["water"])
-    if rng.random() < 0.5:
-        clutter.ground_clutter(c, rng, spec, regions["ground"] & ~regions["water"], horizon)
+    regions = _surface_and_clutter(c, rng, spec, horizon)
     if spec["view"] == "landscape" and rng.random() < 0.3:
         clutter.sky_specks(c, rng, horizon)
     if spec["boat"]:

@@ -67,6 +67,17 @@ def _jitter(rng: np.random.Generator, color, amount: float = 0.08) -> np.ndarray
     return np.clip(np.asarray(color, np.float32) + rng.normal(0, amount, 3), 0, 1)
 
 
+def _scenery_spec(s: dict, rng: np.random.Generator, land: bool) -> None:
+    """Fill in spec `s`'s mountains (snow caps), sun, moon, clouds and birds from its view (`land`: a landscape), time,
+    water and ground: the rules both worlds share (the zero-shot world's landscape is this one)."""
+    s["mountain"] = land and rng.random() < (0.12 if s["water"] == "ocean" else (0.9 if s["ground"] == "snow" else 0.4))
+    s["snowcaps"] = s["mountain"] and s["water"] != "ocean" and rng.random() < 0.5
+    s["sun"] = land and (s["time"] == "sunset" or (s["time"] == "day" and rng.random() < 0.45))
+    s["moon"] = land and s["time"] == "night" and rng.random() < 0.8
+    s["clouds"] = land and rng.random() < 0.4
+    s["bird"] = rng.random() < (0.05 if s["time"] == "night" else 0.2)
+
+
 def sample_spec(rng: np.random.Generator) -> dict:
     """Sample what a scene contains; the rules here are the co-occurrence statistics of the data."""
     s: dict = {"view": "landscape" if rng.random() < 0.88 else "ground"}
@@ -82,12 +93,7 @@ def sample_spec(rng: np.random.Generator) -> dict:
         s["ground"] = rng.choice(["grass", "snow", "dirt"], p=[0.55, 0.25, 0.2])
         if s["water"] == "plain":
             s["ground"] = "none"
-    s["mountain"] = land and rng.random() < (0.12 if s["water"] == "ocean" else (0.9 if s["ground"] == "snow" else 0.4))
-    s["snowcaps"] = s["mountain"] and s["water"] != "ocean" and rng.random() < 0.5
-    s["sun"] = land and (s["time"] == "sunset" or (s["time"] == "day" and rng.random() < 0.45))
-    s["moon"] = land and s["time"] == "night" and rng.random() < 0.8
-    s["clouds"] = land and rng.random() < 0.4
-    s["bird"] = rng.random() < (0.05 if s["time"] == "night" else 0.2)
+    _scenery_spec(s, rng, land)
     has_ground = s["ground"] in ("grass", "snow", "dirt", "sand")
     s["boat"] = s["water"] != "none" and rng.random() < 0.45
     s["tree"] = s["ground"] in ("grass", "snow", "dirt") and rng.random() < 0.4

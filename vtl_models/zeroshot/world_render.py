@@ -14,8 +14,8 @@ from functools import cache
 import numpy as np
 
 from vtl_models.multilabel import clutter
-from vtl_models.multilabel.render import _birds, _clouds, _mountains, _person, _sky, _sun_moon, _surface
-from vtl_models.multilabel.scenes import SHADE, SIZE, Scene, _ellipse, _jitter
+from vtl_models.multilabel.render import _birds, _clouds, _mountains, _person, _sky, _sun_moon, _surface_and_clutter
+from vtl_models.multilabel.scenes import SHADE, SIZE, Scene, _ellipse, _jitter, _scenery_spec
 from vtl_models.multilabel.vocab import INDEX as MULTILABEL_INDEX
 from vtl_models.zeroshot.world import INDEX, LABELS, MIN_PIXELS, SENSES, kind_members
 from vtl_models.zeroshot.world_things import WorldCanvas, bicycle, building, motor, tree, vessel
@@ -39,12 +39,7 @@ def sample_spec(rng: np.random.Generator) -> dict:
         s["ground"] = "sand" if s["beach"] else "none"
     else:
         s["ground"] = rng.choice(["grass", "snow", "dirt"], p=[0.55, 0.2, 0.25])
-    s["mountain"] = land and rng.random() < (0.12 if s["water"] == "ocean" else (0.9 if s["ground"] == "snow" else 0.4))
-    s["snowcaps"] = s["mountain"] and s["water"] != "ocean" and rng.random() < 0.5
-    s["sun"] = land and (s["time"] == "sunset" or (s["time"] == "day" and rng.random() < 0.45))
-    s["moon"] = land and s["time"] == "night" and rng.random() < 0.8
-    s["clouds"] = land and rng.random() < 0.4
-    s["bird"] = rng.random() < (0.05 if s["time"] == "night" else 0.2)
+    _scenery_spec(s, rng, land)
     things = []
     if s["ground"] in ("grass", "snow", "dirt"):
         things += [k for k, p in GROUND_THINGS.items() if rng.random() < p]
@@ -131,13 +126,7 @@ def render_world_scene(seed: int, size: int = SIZE) -> Scene:
         _sun_moon(c, rng, spec, horizon)
         if clutter_sky:
             clutter.sky_specks(c, rng, horizon)
-    regions = _surface(c, rng, spec, horizon)
-    if spec["water"] == "ocean" and rng.random() < 0.4:
-        clutter.islands(c, rng, spec, horizon)
-    if spec["water"] != "none" and rng.random() < 0.4:
-        clutter.water_clutter(c, rng, spec, regions["water"])
-    if rng.random() < 0.5:
-        clutter.ground_clutter(c, rng, spec, regions["ground"] & ~regions["water"], horizon)
+    regions = _surface_and_clutter(c, rng, spec, horizon)
     for kind in ("boat", "sailboat"):
         if kind in spec["things"]:
             for _ in range(rng.integers(1, 3)):
