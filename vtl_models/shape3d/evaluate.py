@@ -282,9 +282,9 @@ def run(name: str = "default", data: str | None = None) -> dict:
             "pose_acc": f"azimuth within {POSE_TOLERANCE:.0f} deg modulo each object's rotational symmetry; "
             "round objects (no azimuth) excluded",
             "ood": "renders of opencv-doc's bunny.ply and parasaurolophus_6700.ply, voxelised from surface samples",
-            "ood_auroc": "the tab's domain check (weights/shape3d/domain.json): held-out test renders (half "
-            "procedural, half furniture test models when the package is here) against real photos, each photo "
-            "framed and resized to the model's input as the tab does (domain_data.tab_view)",
+            "ood_auroc": "the tab's domain check (weights/shape3d/domain.json) on held-out test renders of both "
+            "its worlds (procedural renders and views of the furniture test models: shape3d/domain_data.py) against "
+            "real photos, each framed and resized to the model's input as the tab does (domain_data.tab_view)",
             "nearest_neighbour": f"nearest of {N_REFERENCE_SHAPES} training views in this model's encoder feature",
             "trained_on": card.raw.get("trained_on"),
             "thresholds": "occupancy thresholds fitted per model on validation views: "
