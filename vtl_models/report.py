@@ -13,7 +13,7 @@ from pathlib import Path
 from vtl_models.benchmark_table import BENCH_END, BENCH_START, benchmarks_section
 from vtl_models.claims import verdict as claim_verdict
 from vtl_models.hub import has_card, read_card
-from vtl_models.registry import OPS, TABS, TASKS, Bar
+from vtl_models.registry import TASKS, Bar, ClaimBar, tab
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -22,24 +22,17 @@ CLAIMS_RULE = (
     "the 95% interval carries test-item and training-seed noise; a win only where it lies wholly above zero, with "
     "at least 3 training seeds a side"
 )
-BARS = {tab.task: list(tab.bars) for tab in TABS}  # the bars of each task's issue
 
 
 def _fmt(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def verdicts(task: str, report: dict) -> list[tuple[Bar, object, object, str]]:
-    """Each bar of `task` with (measured, reference, "met" | "missed" | "not measured") in `report`."""
-    out = []
-    for bar in BARS.get(task, []):
-        measured, reference = bar.measured(report), bar.reference(report)
-        if measured is None or reference is None:
-            verdict = "not measured"
-        else:
-            verdict = "met" if OPS[bar.op](measured, reference) else "missed"
-        out.append((bar, measured, reference, verdict))
-    return out
+def verdicts(task: str, report: dict) -> list[tuple[Bar | ClaimBar, object, object, str]]:
+    """Each bar of `task` that holds for `report` (its training world's and every world's: Tab.bars_for) with
+    (measured, reference, "met" | "missed" | "not measured") in `report`."""
+    bars = tab(task).bars_for(report) if task in TASKS else []
+    return [(bar, bar.measured(report), bar.reference(report), bar.verdict(report)) for bar in bars]
 
 
 def bars_table(task: str, report: dict) -> str:
@@ -123,7 +116,7 @@ def task_section(task: str) -> str:
     if not report:
         return f"### {task}\n\nDefault weights without an evaluation."
     parts = [f"### {task}", f"`python -m vtl_models eval {task} --json` ({report.get('n_test')} held-out items):"]
-    if task in BARS:
+    if verdicts(task, report):
         parts.append(bars_table(task, report))
     if claims := claims_table(report):
         parts.append(f"The paper's claims ({CLAIMS_RULE}):\n\n{claims}")

@@ -67,6 +67,4 @@ def notes(n_reference: int, n_models: int) -> dict[str, str]:
         "furniture_semi vs furniture_semi_noproj",
         "nearest_neighbour": f"nearest of {n_reference} views of the training models ({REFERENCE_VIEWS} each) in "
         "this model's encoder feature; returns that model's grid",
-        "ood_auroc": "the tab's domain check (weights/shape3d/domain.json) as fitted: on procedural renders until "
-        "it is refitted on furniture views",
     }
