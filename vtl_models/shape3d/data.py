@@ -160,5 +160,5 @@ def cached_split(split: str, n_shapes: int, views: int) -> ViewBatch:
 
 
 def domain_images(split: str, n: int) -> np.ndarray:
-    """n procedural renders of `split`: what the out-of-domain check is fitted on."""
+    """n procedural renders of `split`: the out-of-domain check's procedural world (domain_data.py adds furniture)."""
     return render_split(split, n, 1).images
