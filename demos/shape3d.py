@@ -84,7 +84,7 @@ def create_demo() -> gr.Blocks:
                 remove_background = gr.Checkbox(value=True, label="Remove a plain background and centre the object")
                 with gr.Accordion("Mesh settings", open=False):
                     threshold = gr.Slider(
-                        *THRESHOLD_RANGE, value=_default_threshold(), step=0.05, label="Occupancy threshold"
+                        *THRESHOLD_RANGE, value=_default_threshold(), step=0.01, label="Occupancy threshold"
                     )
                     smoothing = gr.Slider(*SMOOTHING_RANGE, value=0.5, step=0.25, label="Smoothing (voxels)")
                 run = gr.Button("Reconstruct", variant="primary")

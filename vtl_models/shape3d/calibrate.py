@@ -27,6 +27,7 @@ import logging
 import time
 from pathlib import Path
 
+from vtl_models.shape3d.selection import FITTED_RANGE
 from vtl_models.shape3d.train import labelled_shapes, train_one, training_data
 
 PATH = Path(__file__).with_name("calibration.json")
@@ -68,7 +69,7 @@ def calibrate(args: argparse.Namespace) -> dict:
         f"--views {args.views} --encoder {args.encoder} --batch {args.batch} --lr {args.lr:g} --seed {args.seed}",
         "split": f"train: {len(data.voxels)} furniture models x {args.views} views; val: {len(val.voxels)} models"
         f" x {len(val.images) // len(val.voxels)} views (furniture_split.json; test models not read)",
-        "metric": "mean voxel IoU at the best occupancy threshold of 0.10-0.60 on the validation views; pose "
+        "metric": f"mean voxel IoU at the best occupancy threshold of {FITTED_RANGE} on the validation views; pose "
         "accuracy: azimuth within 30 degrees modulo symmetry",
         "steps": args.steps,
         "seed": args.seed,

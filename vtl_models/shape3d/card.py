@@ -17,6 +17,7 @@ from vtl_models.hub import stage_fields
 from vtl_models.images import SIGNED
 from vtl_models.shape3d.data import CAMERA_DISTANCE, CAMERA_FOV, IMAGE_SIZE
 from vtl_models.shape3d.model import TOP_POSES
+from vtl_models.shape3d.selection import FITTED_RANGE
 from vtl_models.shape3d.shapes import CATEGORIES
 
 # the models, their creators and licences (CC0 / CC-BY: attribution travels with the weights) are listed there
@@ -29,7 +30,8 @@ DEVIATIONS = [
     "azimuth as 24 classification bins with symmetry-aware soft targets; elevation regressed",
     "semi-supervised batches are half 3D-labelled, half mask-only (10% of the shapes have 3D and pose labels)",
     "left-right flip augmentation only for 3D-labelled mirror-symmetric shapes (not mugs or desk lamps)",
-    "occupancy threshold: one rule for every run, the best of 0.10-0.60 on 300 validation views (threshold_val_iou)",
+    f"occupancy threshold: one rule for every run, the best of {FITTED_RANGE} on the validation views"
+    " (threshold_val_iou)",
 ]
 FURNITURE_DEVIATIONS = [
     "161 human-made furniture models (Debian sweethome3d-furniture, split by model 111/25/25) instead of ShapeNet;"
