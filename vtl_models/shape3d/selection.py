@@ -110,17 +110,22 @@ def labelled_share(args: argparse.Namespace) -> float:
     return float(chosen)
 
 
+def validation_views(data: str) -> ViewBatch:
+    """The validation views of a world (--data): furniture's validation models, or 300 procedural shapes."""
+    if data == "furniture":
+        from vtl_models.shape3d.furniture_views import VAL_VIEWS, furniture_split
+
+        return furniture_split("val", VAL_VIEWS)
+    return cached_split("val", 300, 1)
+
+
 def refit_thresholds(names: list[str]) -> dict[str, float]:
     """Fit again the occupancy threshold of each run in `names` on its own world's validation views (after a change of
     THRESHOLDS): `python -m vtl_models.shape3d.selection NAME [NAME ...]`."""
     from vtl_models.hub import read_card
-    from vtl_models.shape3d.furniture_views import VAL_VIEWS, furniture_split
 
     worlds = {name: read_card("shape3d", name).raw["training"].get("data", "procedural") for name in names}
-    val = {
-        world: furniture_split("val", VAL_VIEWS) if world == "furniture" else cached_split("val", 300, 1)
-        for world in set(worlds.values())
-    }
+    val = {world: validation_views(world) for world in set(worlds.values())}
     return {name: calibrate_threshold(name, val[world]) for name, world in worlds.items()}
 
 

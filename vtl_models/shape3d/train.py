@@ -43,6 +43,7 @@ from vtl_models.shape3d.selection import (
     evaluate_val,
     labelled_share,
     select_default,
+    validation_views,
 )
 
 log = logging.getLogger("vtl.shape3d.train")
@@ -271,10 +272,10 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
 def training_data(args: argparse.Namespace) -> tuple[ViewBatch, ViewBatch]:
     """(training views, validation views) of --data: furniture's train/val models, or the procedural seeds."""
     if args.data == "furniture":
-        from vtl_models.shape3d.furniture_views import VAL_VIEWS, furniture_split
+        from vtl_models.shape3d.furniture_views import furniture_split
 
-        return furniture_split("train", args.views), furniture_split("val", VAL_VIEWS)
-    return cached_split("train", args.shapes, args.views), cached_split("val", 300, 1)
+        return furniture_split("train", args.views), validation_views(args.data)
+    return cached_split("train", args.shapes, args.views), validation_views(args.data)
 
 
 def main(argv: list[str] | None = None) -> None:
