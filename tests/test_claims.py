@@ -8,6 +8,7 @@ import pytest
 from vtl_models.claims import decide
 from vtl_models.multilabel.evaluate import class_f1, image_f1, late_labels
 from vtl_models.multilabel.metrics import multilabel_metrics
+from vtl_models.report import claims_table
 
 
 def _accuracy(correct: np.ndarray, idx: np.ndarray) -> float:
@@ -62,9 +63,13 @@ def test_the_interval_carries_item_and_seed_noise_together():
 
 
 def test_fewer_than_three_seeds_are_undecided_never_a_tie():
-    runs = [np.zeros(50)]
-    assert decide(_mean, runs, runs, 50, "x", boot=50)["verdict"] == "undecided (1 seed)"
+    """And they carry no claim interval: one seed's item-only interval, clear of zero, would read as a win."""
+    runs, better = [np.zeros(50)], [np.ones(50)]
+    one = decide(_mean, better, runs, 50, "x", boot=50)
+    assert one["verdict"] == "undecided (1 seed)" and one["ci95"] is None and one["per_seed_ci95"] == [[1, 1]]
     assert decide(_mean, runs * 2, runs * 2, 50, "x", boot=50)["verdict"] == "undecided (2 seeds)"
+    row = claims_table({"claims": {"a": one}}).splitlines()[2]
+    assert "not measured" in row and row.endswith("| undecided (1 seed) |")
 
 
 def test_mismatched_seed_counts_are_refused():
@@ -99,8 +104,6 @@ def test_late_labels_are_the_last_third_of_the_fixed_order():
 
 
 def test_claims_table_shows_a_claims_parts_after_it():
-    from vtl_models.report import claims_table
-
     part = {"metric": "CF1 late", "diff": -0.02, "ci95": [-0.03, -0.01], "seeds": 3}
     whole = {"metric": "CF1", "diff": 0.001, "ci95": [-0.01, 0.01], "seeds": 3, "late_labels": part}
     other = {"metric": "IoU", "diff": 0.05, "ci95": [0.01, 0.09], "seeds": 3}

@@ -141,19 +141,19 @@ def test_the_claim_resamples_identities_and_gives_a_95_percent_interval():
     a, b = np.array([1.0, 1, 0, 1, 0, 1, 1, 0]), np.array([0.0, 1, 0, 0, 0, 1, 0, 0])
     out = claim([run(a, np.arange(8))], [run(b, np.arange(8))])
     assert out["diff"] == pytest.approx(3 / 8) and out["mAP"]["diff"] == pytest.approx(3 / 8)
-    np.testing.assert_allclose(out["ci95"], binom.ppf([0.025, 0.975], 8, 3 / 8) / 8, atol=1 / 8 + 1e-9)
+    np.testing.assert_allclose(out["per_seed_ci95"][0], binom.ppf([0.025, 0.975], 8, 3 / 8) / 8, atol=1 / 8 + 1e-9)
     # each person asked twice with the same fate: still 8 people, the same interval (queries are not items)
     twice = claim(
         [run(np.repeat(a, 2), np.repeat(np.arange(8), 2))], [run(np.repeat(b, 2), np.repeat(np.arange(8), 2))]
     )
-    assert twice["ci95"] == out["ci95"]
+    assert twice["per_seed_ci95"] == out["per_seed_ci95"]
     # 400 people: the interval is close to the mean +- 1.96 standard errors (a 90% or 50% interval is not)
     rng = np.random.default_rng(3)
     a = (rng.random(400) < 0.6).astype(float)
     b = np.where(rng.random(400) < 0.8, a, 1 - a)
     diff = a - b
     half = 1.96 * diff.std() / np.sqrt(len(diff))
-    low, high = claim([run(a, np.arange(400))], [run(b, np.arange(400))])["ci95"]
+    ((low, high),) = claim([run(a, np.arange(400))], [run(b, np.arange(400))])["per_seed_ci95"]
     assert 0.9 < (diff.mean() - low) / half < 1.1 and 0.9 < (high - diff.mean()) / half < 1.1, (low, high, half)
 
 

@@ -168,7 +168,7 @@ def test_claims_resample_test_objects_not_their_views(monkeypatch):
     pairs = {"semi_vs_sup_few": ("semi", "sup_few")}
     out = evaluate.claims(test, {"semi": base + wobble, "sup_few": base}, pairs, "furniture_")["semi_vs_sup_few"]
     assert asked == [("furniture_semi", "furniture_sup_few")]
-    assert out["diff"] == 0 and out["ci95"] == [0, 0]  # per-view resampling would give a nonzero interval
+    assert out["diff"] == 0 and out["per_seed_ci95"] == [[0, 0]]  # per-view resampling would give a nonzero interval
     uneven = SimpleNamespace(shape_index=np.array([0, 0, 0, 1]), voxels=np.zeros((2, 1)))
     assert evaluate.per_object(np.array([1.0, 1.0, 1.0, 0.0]), uneven).tolist() == [1.0, 0.0]
 

@@ -256,7 +256,7 @@ def test_validation_reads_the_val_cartoons_only_and_keeps_the_target_layer_unles
     assert splits == ["val"] and written["validation"] is entry
     assert {"default", "shared_d", "source_only_seed0"} <= set(entry["target_attr_acc"])
     layer = entry["decisions"]["target_layer_vs_shared_d"]
-    assert layer["kept"].startswith("the shared layer") == (layer["ci95"][1] < 0)
+    assert layer["kept"].startswith("the shared layer") == (layer["per_seed_ci95"][0][1] < 0)
 
 
 def test_cdrd_training_never_reads_a_training_cartoons_smile_label(tmp_path, monkeypatch):

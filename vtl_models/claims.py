@@ -8,7 +8,8 @@ and one interval that carries both noises.
     ci95 = [diff - sqrt(below^2 + seed^2), diff + sqrt(above^2 + seed^2)]: the two noises are independent (the seeds
            are measured on the same items), so their variances add
     verdict: "win" when the whole interval is above zero, "loss" when below, otherwise "tie"; with fewer than
-             MIN_SEEDS training seeds a side the verdict is "undecided" (the seed spread is not measured)
+             MIN_SEEDS training seeds a side the verdict is "undecided" (the seed spread is not measured) and the
+             entry has no ci95 (None): an item-only interval would read as a verdict; per_seed_ci95 keeps each seed's
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def decide(
         "model": round(float(model.mean()), 4),
         "baseline": round(float(baseline.mean()), 4),
         "diff": round(diff, 4),
-        "ci95": [round(float(lo), 4), round(float(hi), 4)],
+        "ci95": [round(float(lo), 4), round(float(hi), 4)] if len(per_seed) >= MIN_SEEDS else None,
         "seeds": len(per_seed),
         "per_seed_diff": [round(float(d), 4) for d in per_seed],
         "per_seed_ci95": [[round(v, 4) for v in _interval(resampled[:, i])] for i in range(len(per_seed))],

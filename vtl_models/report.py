@@ -90,11 +90,11 @@ def claims_table(report: dict) -> str:
     for name, c in rows.items():
         seeds = c.get("seeds", c.get("training_seeds", claims.get("training_seeds", 1)))
         diff = c.get("diff", c.get("difference"))
-        lo, hi = c["ci95"]
         called = claim_verdict(c["ci95"], seeds)
         shown = f"**{called}**" if called == "win" else called
         metric = f" ({c['metric']})" if "metric" in c else ""
-        lines.append(f"| {name}{metric} | {diff:+.4f} | [{lo:+.4f}, {hi:+.4f}] | {seeds} | {shown} |")
+        interval = "[{:+.4f}, {:+.4f}]".format(*c["ci95"]) if c["ci95"] else "not measured (seed noise unknown)"
+        lines.append(f"| {name}{metric} | {diff:+.4f} | {interval} | {seeds} | {shown} |")
     return "\n".join(lines)
 
 

@@ -54,7 +54,7 @@ def validate() -> dict:
     }
     if shared:
         layer = paired_claim([cdrd["default"]], [shared["shared_d"]])
-        shared_wins = layer["ci95"][1] < 0  # D_T minus the shared layer: below zero throughout
+        shared_wins = layer["per_seed_ci95"][0][1] < 0  # D_T minus the shared layer, item noise: below zero throughout
         kept = (  # a choice on validation, not a claim: with fewer than 3 seeds a side the claim stays undecided
             "the shared layer (its validation interval lies wholly above D_T's)"
             if shared_wins
