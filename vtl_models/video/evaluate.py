@@ -2,7 +2,9 @@
 
 Interpolation: anchors t=1 and t=8 of 8 frames; prediction: anchors t=1..6 of 16 frames. Each video gets 5 samples
 (codes from a fixed seed). Figures (vtl_models.video.scoring; over the non-anchor frames unless named anchor):
-- served path (the compositor's output): best-of-5 and mean PSNR, best-of-5 SSIM, anchor_psnr;
+- served path (the compositor's output, or the linear blend where the card's gate falls back to it,
+  vtl_models.video.gate): best-of-5 and mean PSNR, best-of-5 SSIM, anchor_psnr; *model_share*: the share of videos
+  the gate let the model serve;
 - decoded path (the decoder's frames, no copy from the anchors): decoded_interp_psnr / decoded_pred_psnr (best of 5),
   anchor_psnr_decoded; copy_share: the mean weight of the anchors' blend in the served free pixels;
 - open clips (vtl_models.video.futures: two ground-truth futures share the anchors): true_future_spread (mean L1
@@ -10,10 +12,12 @@ Interpolation: anchors t=1 and t=8 of 8 frames; prediction: anchors t=1..6 of 16
   mean-sample PSNR, each future as the truth); per setting as open_interp_* / open_pred_*;
 - realism: grad_match, how well the samples' spatial gradient energy matches the truth's (min(r, 1/r); blur < 1);
 - real clips, interpolation: tree.avi (real_interp_*, never trained on) and the second half of vtest.avi's held-out
-  end (real_interp_*_vtest; training never reads it, checkpoint choice reads the first half).
+  end (real_interp_*_vtest; training never reads it; checkpoint choice (train.validation_set) and the gate read only
+  the first half, though the committed weights were chosen before that split: see the card's caveats).
 Baselines on the same videos: linear_blend, dis_flow, repeat_last (deterministic: their one output under the best5
-and mean keys) and the no_gan ablation. claims.gan_vs_no_gan: weights/video/gan[_seedN] against no_gan[_seedN] on
-interpolation best-of-5 PSNR and on grad_match, by vtl_models.claims.decide (undecided below 3 seeds a side).
+and mean keys) and the no_gan ablation (its own card: no gate). claims.gan_vs_no_gan: weights/video/gan[_seedN]
+against no_gan[_seedN] (no gates) on interpolation best-of-5 PSNR and on grad_match, by vtl_models.claims.decide
+(undecided below 3 seeds a side).
 """
 
 from __future__ import annotations
@@ -110,14 +114,15 @@ class Runs:
 
     def get(self, name: str, claim_only: bool = False) -> dict:
         card = read_card("video", name)
-        full = f"run_{card.sha256[:16]}_full{self.sizes}"
+        gate = card.raw.get("gate", {}).get("threshold_db")
+        full = f"run_{card.sha256[:16]}_full{self.sizes}" + ("" if gate is None else f"_gate{gate}")
         if claim_only and not (CACHE / f"{full}_{_code_version()}.json").exists():
             return cached(f"run_{card.sha256[:16]}_claim{self.sizes}", lambda: self._run(name, True))
         return cached(full, lambda: self._run(name, False))
 
     def _run(self, name: str, claim_only: bool) -> dict:
         model, card = load_from_card("video", name, build)
-        out = model_run(model, self.data, card.raw["input"], claim_only)
+        out = model_run(model, self.data, card.raw["input"], claim_only, card.raw.get("gate", {}).get("threshold_db"))
         log.info("%s done", name)
         return out
 
