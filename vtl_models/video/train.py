@@ -351,7 +351,8 @@ def save(stage, model, cfg, args, steps, history, results, seconds) -> None:
         "deviations_from_paper": DEVIATIONS,
         "anchor_frames": "The model's own output at anchor steps: the compositor may copy the anchor there (its copy "
         "source at an anchor step is the anchor itself), so anchor_psnr measures that learned copy; vae_anchor_psnr "
-        "in the eval is the VAE's own reconstruction of the anchors. Nothing is pasted after the model.",
+        "in the eval is the VAE's own reconstruction of the anchors. Nothing is pasted after the model, except where "
+        "the gate serves the plain linear blend of the anchors instead (card `gate`).",
         "training": {
             "command": command,
             "stage": stage,
