@@ -86,23 +86,24 @@ def _code_version() -> str:
 def cached(key: str, compute):
     """compute() once per `key` and code version, kept under CACHE (JSON metrics, .npz arrays: no pickle), so the
     parts of one eval can be computed by parallel `--part` processes on a loaded machine; the result is the same."""
-    path = CACHE / f"{key}_{_code_version()}"
-    if path.with_suffix(".json").exists():
-        if path.with_suffix(".seconds").exists():
-            PART_SECONDS[key] = float(path.with_suffix(".seconds").read_text())
-        value = json.loads(path.with_suffix(".json").read_text())
-        if path.with_suffix(".npz").exists():
-            with np.load(path.with_suffix(".npz")) as arrays:
+    stem = f"{key}_{_code_version()}"
+    path = lambda ext: CACHE / f"{stem}.{ext}"  # noqa: E731 (not with_suffix: a key may hold a dot, as a gate's dB)
+    if path("json").exists():
+        if path("seconds").exists():
+            PART_SECONDS[key] = float(path("seconds").read_text())
+        value = json.loads(path("json").read_text())
+        if path("npz").exists():
+            with np.load(path("npz")) as arrays:
                 value["items"] = {k: arrays[k] for k in arrays.files}
         return value
     began = time.time()
     value = compute()
     CACHE.mkdir(parents=True, exist_ok=True)
-    path.with_suffix(".seconds").write_text(f"{time.time() - began:.1f}")
+    path("seconds").write_text(f"{time.time() - began:.1f}")
     if isinstance(value, dict) and "items" in value:
-        np.savez(path.with_suffix(".npz"), **value["items"])
+        np.savez(path("npz"), **value["items"])
     plain = {k: v for k, v in value.items() if k != "items"} if isinstance(value, dict) else value
-    path.with_suffix(".json").write_text(json.dumps(plain))
+    path("json").write_text(json.dumps(plain))
     return value
 
 
