@@ -70,9 +70,9 @@ def gate_note(fidelity: float | None, trusted: bool, gate_db: float | None) -> s
 def other_videos(size: int) -> str:
     """Where scenes other than the training ones stand, for a model working at `size` pixels."""
     return (
-        f"The model learnt moving coloured shapes and a street camera (vtest.avi) at {size}x{size} pixels; other "
-        "scenes, such as the tree.avi example, are completed with what it knows (real_interp_psnr under *How well "
-        "does it work?*)."
+        f"The model learnt moving coloured shapes and a street camera (vtest.avi) at {size}x{size} pixels; scenes "
+        "whose anchors it cannot reconstruct, most real footage such as the tree.avi example, get the linear blend "
+        "of the anchors (real_interp_psnr under *How well does it work?*)."
     )
 
 

@@ -120,6 +120,7 @@ def test_tab_api_returns_an_animated_gif_with_the_right_frame_count(serve_blocks
     frames = imageio.mimread(gif)
     assert len(frames) == 16 and "ground truth | sample 1 | sample 2 | spread" in info
     assert "Samples differ by" in info and "of free pixels from the anchors' blend" in info
+    assert "the model served" in info  # a held-out Shape Motion clip passes the gate
     assert Path(mp4).stat().st_size > 0
     gif, _, info = client.predict(
         handle_file(str(EXAMPLES / "frame_1.png")),
