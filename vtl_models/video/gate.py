@@ -22,6 +22,7 @@ import torch
 
 from vtl_models.video.data import TASKS
 from vtl_models.video.metrics import complete_parts, linear_blend, video_scores
+from vtl_models.video.scoring import SAMPLES
 
 SEED = 1  # the validation's codes (the eval's are seed 0)
 
@@ -41,7 +42,7 @@ def measure(model, card_input: dict, val: dict[str, np.ndarray]) -> dict[str, di
     out: dict[str, dict[str, np.ndarray]] = {"fidelity": {}, "model": {}, "blend": {}}
     for name, videos in val.items():
         steps = TASKS["interpolation" if name == "real" else name][0]
-        parts = complete_parts(model, videos, steps, 5, SEED, card_input=card_input)
+        parts = complete_parts(model, videos, steps, SAMPLES, SEED, card_input=card_input)
         blend = np.stack([linear_blend(v, steps) for v in videos])[:, None]
         out["fidelity"][name] = parts["fidelity"]
         for key, samples in (("model", parts["video"]), ("blend", blend)):
