@@ -50,16 +50,29 @@ def video_completion(clip, more_frames, mode, steps_text, length, frame_step, sa
         f"{', '.join(str(s + 1) for s in done.anchors)}{result.note}. "
         + (f"Samples differ by {done.diversity:.3f} (mean L1); " if len(done.sequences) > 1 else "")
         + (f"{done.copy_share:.0%} of free pixels from the anchors' blend." if done.copy_share is not None else "")
+        + gate_note(done.fidelity, done.trusted, predictor.gate_db)
     ) + domain_note(done.domain, other_videos(predictor.size))
     return gif, mp4, info
+
+
+def gate_note(fidelity: float | None, trusted: bool, gate_db: float | None) -> str:
+    """What the served path's gate did with this request (nothing to say without a gate)."""
+    if gate_db is None or fidelity is None:
+        return ""
+    if trusted:
+        return f" The model reconstructs these anchors at {fidelity:.1f} dB (gate {gate_db:.1f} dB): the model served."
+    return (
+        f" **The model reconstructs these anchors at only {fidelity:.1f} dB (gate {gate_db:.1f} dB, chosen on "
+        "validation clips): every sample is the plain linear blend of the anchors, not the model's output.**"
+    )
 
 
 def other_videos(size: int) -> str:
     """Where scenes other than the training ones stand, for a model working at `size` pixels."""
     return (
-        f"The model learnt moving coloured shapes and a street camera (vtest.avi) at {size}x{size} pixels; other "
-        "scenes, such as the tree.avi example, are completed with what it knows (real_interp_psnr under *How well "
-        "does it work?*)."
+        f"The model learnt moving coloured shapes and a street camera (vtest.avi) at {size}x{size} pixels; scenes "
+        "whose anchors it cannot reconstruct, most real footage such as the tree.avi example, get the linear blend "
+        "of the anchors (real_interp_psnr under *How well does it work?*)."
     )
 
 
@@ -76,7 +89,9 @@ def create_demo() -> gr.Blocks:
             "anchors leave the motion open (a turn or bounce between or after them), the samples differ; the spread "
             "map beside them is bright where they disagree (black: they agree; full at a mean difference of 0.25). "
             "Served frames mix the decoder's output with a time-weighted blend of the nearest anchors through a "
-            "learned mask; the text under the result says how much was copied."
+            "learned mask; the text under the result says how much was copied. Where the model reconstructs the "
+            "anchors poorly (most real footage), the tab serves the plain linear blend of the anchors instead, and "
+            "says so."
         )
         with gr.Row():
             with gr.Column():

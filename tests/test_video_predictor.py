@@ -57,6 +57,23 @@ def test_same_seed_same_samples_and_samples_differ_where_the_future_is_open(pred
     assert spread[-1] > 2 * spread[6], spread  # uncertainty grows with the distance from the last anchor
 
 
+def test_the_gate_serves_the_blend_where_the_model_cannot_reconstruct_the_anchors(predictor):
+    """Noise anchors: the VAE reconstructs them below the card's gate, so every sample is the plain linear blend of
+    the anchors (all copied); a held-out Shape Motion clip passes the gate and gets the model."""
+    from vtl_models.video.data import shape_motion
+    from vtl_models.video.metrics import linear_blend
+
+    rng = np.random.default_rng(0)
+    noise = [rng.integers(0, 256, (48, 48, 3), dtype=np.uint8) for _ in range(2)]
+    result = predictor.complete(noise, [0, 7], 8, samples=2)
+    assert not result.trusted and result.fidelity < predictor.gate_db and result.copy_share == 1.0
+    for sample in result.sequences:
+        np.testing.assert_array_equal(sample, linear_blend(sample, [0, 7]))
+    shapes = shape_motion(20_005_021, predictor.size)
+    passed = predictor.complete([shapes[0], shapes[7]], [0, 7], 8, samples=2)
+    assert passed.trusted and passed.fidelity >= predictor.gate_db and passed.copy_share < 1.0
+
+
 def test_any_image_size_and_mode_is_accepted(predictor):
     grey = np.full((90, 150), 120, np.uint8)
     rgba = np.zeros((40, 40, 4), np.uint8)
@@ -103,6 +120,7 @@ def test_tab_api_returns_an_animated_gif_with_the_right_frame_count(serve_blocks
     frames = imageio.mimread(gif)
     assert len(frames) == 16 and "ground truth | sample 1 | sample 2 | spread" in info
     assert "Samples differ by" in info and "of free pixels from the anchors' blend" in info
+    assert "the model served" in info  # a held-out Shape Motion clip passes the gate
     assert Path(mp4).stat().st_size > 0
     gif, _, info = client.predict(
         handle_file(str(EXAMPLES / "frame_1.png")),

@@ -237,9 +237,11 @@ def test_the_gan_is_default_only_when_asked_after_its_claim():
 
 def test_select_default_points_at_no_gan_and_keeps_the_notes(tmp_path, monkeypatch):
     from vtl_models import hub
+    from vtl_models.video import gate
     from vtl_models.video.train import select_default
 
     monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "weights")
+    monkeypatch.setattr(gate, "gate_record", lambda name, command: {"weights_sha256": hub.read_card("video").sha256})
     row = {"interpolation_anchor_psnr": 40.0, "prediction_anchor_psnr": 40.0}
     validation = {"no_gan": {**row, "score": 19.0}, "gan": {**row, "score": 20.0}}
     for i, name in enumerate(("no_gan", "gan")):
@@ -253,5 +255,7 @@ def test_select_default_points_at_no_gan_and_keeps_the_notes(tmp_path, monkeypat
     assert card.raw["selected"]["from"] == "no_gan" and card.raw["selected"]["command"] == "sel"
     assert card.raw["caveats"] == ["c"] and "eval" not in card.raw  # notes on these runs kept; the eval is rerun
     assert card.raw["training"]["default_is"] == "no_gan"
+    assert card.raw["gate"]["weights_sha256"] == card.sha256  # the gate is chosen again for the chosen weights
     assert torch.equal(hub.load_weights("video")[0]["w"], torch.zeros(2))
     assert select_default(True, "sel --default-gan") == "gan" and hub.read_card("video").file == "gan.safetensors"
+    assert hub.read_card("video").raw["gate"]["weights_sha256"] == hub.read_card("video", "gan").sha256

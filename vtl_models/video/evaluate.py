@@ -2,7 +2,9 @@
 
 Interpolation: anchors t=1 and t=8 of 8 frames; prediction: anchors t=1..6 of 16 frames. Each video gets 5 samples
 (codes from a fixed seed). Figures (vtl_models.video.scoring; over the non-anchor frames unless named anchor):
-- served path (the compositor's output): best-of-5 and mean PSNR, best-of-5 SSIM, anchor_psnr;
+- served path (the compositor's output, or the linear blend where the card's gate falls back to it,
+  vtl_models.video.gate): best-of-5 and mean PSNR, best-of-5 SSIM, anchor_psnr; *model_share*: the share of videos
+  the gate let the model serve;
 - decoded path (the decoder's frames, no copy from the anchors): decoded_interp_psnr / decoded_pred_psnr (best of 5),
   anchor_psnr_decoded; copy_share: the mean weight of the anchors' blend in the served free pixels;
 - open clips (vtl_models.video.futures: two ground-truth futures share the anchors): true_future_spread (mean L1
@@ -10,10 +12,12 @@ Interpolation: anchors t=1 and t=8 of 8 frames; prediction: anchors t=1..6 of 16
   mean-sample PSNR, each future as the truth); per setting as open_interp_* / open_pred_*;
 - realism: grad_match, how well the samples' spatial gradient energy matches the truth's (min(r, 1/r); blur < 1);
 - real clips, interpolation: tree.avi (real_interp_*, never trained on) and the second half of vtest.avi's held-out
-  end (real_interp_*_vtest; training never reads it, checkpoint choice reads the first half).
+  end (real_interp_*_vtest; training never reads it; checkpoint choice (train.validation_set) and the gate read only
+  the first half, though the committed weights were chosen before that split: see the card's caveats).
 Baselines on the same videos: linear_blend, dis_flow, repeat_last (deterministic: their one output under the best5
-and mean keys) and the no_gan ablation. claims.gan_vs_no_gan: weights/video/gan[_seedN] against no_gan[_seedN] on
-interpolation best-of-5 PSNR and on grad_match, by vtl_models.claims.decide (undecided below 3 seeds a side).
+and mean keys) and the no_gan ablation (its own card: no gate). claims.gan_vs_no_gan: weights/video/gan[_seedN]
+against no_gan[_seedN] (no gates) on interpolation best-of-5 PSNR and on grad_match, by vtl_models.claims.decide
+(undecided below 3 seeds a side).
 """
 
 from __future__ import annotations
@@ -82,23 +86,24 @@ def _code_version() -> str:
 def cached(key: str, compute):
     """compute() once per `key` and code version, kept under CACHE (JSON metrics, .npz arrays: no pickle), so the
     parts of one eval can be computed by parallel `--part` processes on a loaded machine; the result is the same."""
-    path = CACHE / f"{key}_{_code_version()}"
-    if path.with_suffix(".json").exists():
-        if path.with_suffix(".seconds").exists():
-            PART_SECONDS[key] = float(path.with_suffix(".seconds").read_text())
-        value = json.loads(path.with_suffix(".json").read_text())
-        if path.with_suffix(".npz").exists():
-            with np.load(path.with_suffix(".npz")) as arrays:
+    stem = f"{key}_{_code_version()}"
+    path = lambda ext: CACHE / f"{stem}.{ext}"  # noqa: E731 (not with_suffix: a key may hold a dot, as a gate's dB)
+    if path("json").exists():
+        if path("seconds").exists():
+            PART_SECONDS[key] = float(path("seconds").read_text())
+        value = json.loads(path("json").read_text())
+        if path("npz").exists():
+            with np.load(path("npz")) as arrays:
                 value["items"] = {k: arrays[k] for k in arrays.files}
         return value
     began = time.time()
     value = compute()
     CACHE.mkdir(parents=True, exist_ok=True)
-    path.with_suffix(".seconds").write_text(f"{time.time() - began:.1f}")
+    path("seconds").write_text(f"{time.time() - began:.1f}")
     if isinstance(value, dict) and "items" in value:
-        np.savez(path.with_suffix(".npz"), **value["items"])
+        np.savez(path("npz"), **value["items"])
     plain = {k: v for k, v in value.items() if k != "items"} if isinstance(value, dict) else value
-    path.with_suffix(".json").write_text(json.dumps(plain))
+    path("json").write_text(json.dumps(plain))
     return value
 
 
@@ -110,14 +115,15 @@ class Runs:
 
     def get(self, name: str, claim_only: bool = False) -> dict:
         card = read_card("video", name)
-        full = f"run_{card.sha256[:16]}_full{self.sizes}"
+        gate = card.raw.get("gate", {}).get("threshold_db")
+        full = f"run_{card.sha256[:16]}_full{self.sizes}" + ("" if gate is None else f"_gate{gate}")
         if claim_only and not (CACHE / f"{full}_{_code_version()}.json").exists():
             return cached(f"run_{card.sha256[:16]}_claim{self.sizes}", lambda: self._run(name, True))
         return cached(full, lambda: self._run(name, False))
 
     def _run(self, name: str, claim_only: bool) -> dict:
         model, card = load_from_card("video", name, build)
-        out = model_run(model, self.data, card.raw["input"], claim_only)
+        out = model_run(model, self.data, card.raw["input"], claim_only, card.raw.get("gate", {}).get("threshold_db"))
         log.info("%s done", name)
         return out
 

@@ -29,26 +29,45 @@ def to_uint8(videos: torch.Tensor, card_input: dict | None = None) -> np.ndarray
 
 @torch.inference_mode()
 def complete_parts(
-    model, videos: np.ndarray, anchor_steps, samples: int, seed: int, batch: int = 64, card_input: dict | None = None
+    model,
+    videos: np.ndarray,
+    anchor_steps,
+    samples: int,
+    seed: int,
+    batch: int = 64,
+    card_input: dict | None = None,
+    gate_db: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Fill `videos` (B, T, H, W, 3) uint8 from their anchor steps, `samples` times each (codes drawn from `seed`).
 
     Only the anchor frames of `videos` are read; `card_input`: the model card's "input" (None: SIGNED, training's).
-    Returns "video" (what is served: the compositor's output) and "decoded" (the decoder's frames, no copy), uint8
-    (B, samples, T, H, W, 3), and "copy_mask" float32 (B, samples, T, H, W): the weight of the anchors' blend."""
+    The gate (vtl_models.video.gate): a clip whose anchor fidelity (PSNR of the VAE's reconstruction of its anchor
+    frames) is below `gate_db` is served the plain `linear_blend` of its anchors in every sample (None: no gate).
+    Returns "video" (what is served: the compositor's output, or the blend where gated) and "decoded" (the decoder's
+    frames, no copy), uint8 (B, samples, T, H, W, 3); "copy_mask" float32 (B, samples, T, H, W): the weight of the
+    anchors' blend in what is served (1 where gated); "fidelity" (B,) in dB and "trusted" (B,): the model served."""
     device = next(model.parameters()).device
     n, length = videos.shape[:2]
-    mask_row = torch.from_numpy(anchor_mask(anchor_steps, length)).to(device)
+    steps = sorted(int(s) for s in anchor_steps)
+    mask_row = torch.from_numpy(anchor_mask(steps, length)).to(device)
     generator = torch.Generator().manual_seed(int(seed))
     codes = torch.randn(n, samples, model.cfg.code_dim, generator=generator).to(device)
-    out: dict[str, list] = {"video": [], "decoded": [], "copy_mask": []}
+    out: dict[str, list] = {"video": [], "decoded": [], "copy_mask": [], "fidelity": []}
     for start in range(0, n, batch):
         x = to_input(videos[start : start + batch], device, card_input)
         parts = model(x, mask_row.expand(len(x), -1), codes[start : start + batch])
         out["video"].append(to_uint8(parts["video"], card_input))
         out["decoded"].append(to_uint8(parts["decoded"], card_input))
         out["copy_mask"].append(to_numpy(parts["copy_mask"][:, :, :, 0]).astype(np.float32))
-    return {key: np.concatenate(value) for key, value in out.items()}
+        anchors = videos[start : start + batch, steps]
+        recon = to_uint8(model.reconstruct(x[:, steps].flatten(0, 1)), card_input).reshape(anchors.shape)
+        out["fidelity"].append([psnr(r, a) for r, a in zip(recon, anchors, strict=True)])
+    parts = {key: np.concatenate(value) for key, value in out.items()}
+    parts["trusted"] = parts["fidelity"] >= (-np.inf if gate_db is None else gate_db)
+    for i in np.flatnonzero(~parts["trusted"]):
+        parts["video"][i] = linear_blend(videos[i], steps)
+        parts["copy_mask"][i] = 1.0
+    return parts
 
 
 def complete(

@@ -1,8 +1,10 @@
 """Inference for the Video completion tab: anchor frames at chosen steps -> several completed sequences.
 
 Frames (any size, any image a user sends) -> vtl_models.images.to_rgb -> centre square -> the model's size ->
-SR-cGAN, once per sample with its own stochastic code -> uint8 sequences. Also: reading a short clip (GIF, MP4...)
-into frames, and the display helpers (anchors marked with a coloured border, samples side by side, upscaled).
+SR-cGAN, once per sample with its own stochastic code -> uint8 sequences; where the VAE reconstructs the anchors
+worse than the card's gate allows (vtl_models.video.gate), every sample is the plain linear blend instead.
+Also: reading a short clip (GIF, MP4...) into frames, and the display helpers (anchors marked with a coloured
+border, samples side by side, upscaled).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class VideoCompletion:
     anchors: list[int]  # 0-based anchor steps
     domain: Verdict | None = None  # how far the anchors lie from the training clips (their mean distance)
     copy_share: float | None = None  # the anchors' blend's mean weight in the free pixels (the rest is decoded)
+    fidelity: float | None = None  # the gate's signal: PSNR (dB) of the VAE's reconstruction of the anchors
+    trusted: bool = True  # False: the gate served the plain linear blend of the anchors (vtl_models.video.gate)
 
     @property
     def diversity(self) -> float:
@@ -196,6 +200,7 @@ class VideoPredictor:
         self.size = model.cfg.size
         self.input = card.raw["input"]  # size and normalisation the model was trained with
         self.domain = DomainScorer("video", self.device)
+        self.gate_db = card.raw.get("gate", {}).get("threshold_db")  # None: the model is always served
 
     @torch.inference_mode()
     def complete(self, frames, anchor_steps, length: int, samples: int = 2, seed: int = 0) -> VideoCompletion:
@@ -227,10 +232,14 @@ class VideoPredictor:
         video = np.zeros((1, int(length), self.size, self.size, 3), np.uint8)
         video[0, steps] = anchors
         seed = int(seed) % 2**31  # the stochastic codes' seed
-        parts = metrics.complete_parts(self.model, video, steps, int(samples), seed, card_input=self.input)
+        parts = metrics.complete_parts(
+            self.model, video, steps, int(samples), seed, card_input=self.input, gate_db=self.gate_db
+        )
         order = np.argsort(steps)
         copied = metrics.copy_share(parts["copy_mask"], steps)
-        return VideoCompletion(parts["video"][0], sorted(steps), self.domain.mean(checked(anchors[order])), copied)
+        domain = self.domain.mean(checked(anchors[order]))
+        fidelity, trusted = float(parts["fidelity"][0]), bool(parts["trusted"][0])
+        return VideoCompletion(parts["video"][0], sorted(steps), domain, copied, fidelity, trusted)
 
     def predict(
         self,

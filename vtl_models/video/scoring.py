@@ -63,8 +63,13 @@ def open_scores(clips: np.ndarray, samples: np.ndarray, steps) -> dict[str, floa
     }
 
 
-def model_run(model, data: dict, card_input: dict | None, claim_only: bool = False) -> dict:
+def model_run(
+    model, data: dict, card_input: dict | None, claim_only: bool = False, gate_db: float | None = None
+) -> dict:
     """A model's figures on `data` (SAMPLES samples per video, fixed codes): {"metrics": ..., "items": ...}.
+
+    `gate_db`: the served path's gate (metrics.complete_parts; None: none); `*model_share*`: the share of videos it
+    let the model serve (the rest get the linear blend).
 
     items: per test video, best-of-5 interpolation PSNR ("interp_psnr") and, over interpolation then prediction
     videos, the gradient energy of the samples and of the truth ("grad_generated", "grad_truth"): what the claims
@@ -78,7 +83,7 @@ def model_run(model, data: dict, card_input: dict | None, claim_only: bool = Fal
         if videos is None:
             continue
         anchors_from = videos[:, 0] if name.startswith("open_") else videos
-        parts = complete_parts(model, anchors_from, steps, SAMPLES, seed=0, card_input=card_input)
+        parts = complete_parts(model, anchors_from, steps, SAMPLES, seed=0, card_input=card_input, gate_db=gate_db)
         short = "interp" if "interpolation" in name else "pred"
         if name.startswith("open_"):
             m |= {f"open_{short}_{key}": value for key, value in open_scores(videos, parts["video"], steps).items()}
@@ -90,6 +95,7 @@ def model_run(model, data: dict, card_input: dict | None, claim_only: bool = Fal
             m[f"real_interp_psnr{suffix}"] = scores["psnr_best"]
             m[f"real_interp_ssim{suffix}"] = scores["ssim_best"]
             m[f"real_interp_psnr_mean{suffix}"] = scores["psnr_mean"]
+            m[f"real_model_share{suffix}"] = float(parts["trusted"].mean())
             continue
         m[f"{short}_psnr_best5"] = scores["psnr_best"]
         if name == "interpolation":
@@ -98,6 +104,7 @@ def model_run(model, data: dict, card_input: dict | None, claim_only: bool = Fal
         m[f"{short}_psnr_mean"] = scores["psnr_mean"]
         m[f"{short}_diversity"] = scores["diversity"]
         m[f"{short}_anchor_psnr"] = scores["anchor_psnr"]
+        m[f"{short}_model_share"] = float(parts["trusted"].mean())
         decoded = video_scores(videos, parts["decoded"], steps, with_ssim=False)
         m[f"decoded_{short}_psnr"] = average(decoded)["psnr_best"]
         anchors_decoded.append(average(decoded)["anchor_psnr"])

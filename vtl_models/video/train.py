@@ -302,7 +302,8 @@ WEIGHT_KEYS = ("task", "name", "file", "sha256", "size_bytes", "dtype", "saved_a
 def select_default(default_gan: bool, command: str) -> str:
     """Make weights/video/default the card of the gan or no_gan run (by keep_gan on the gan card's validation): it
     points at that run's weight file, no copy, and `selected` says which run it is. The current default's notes are
-    kept when its weights are one of these two runs (they describe this training); its eval is not (rerun it).
+    kept when its weights are one of these two runs (they describe this training); its eval is not (rerun it). The
+    served path's gate is chosen afresh for the chosen weights, on validation (vtl_models.video.gate).
 
     Args:
         default_gan: --default-gan was given (the GAN may be the default).
@@ -311,7 +312,8 @@ def select_default(default_gan: bool, command: str) -> str:
     Returns:
         The chosen run's name.
     """
-    from vtl_models.hub import has_card, read_card, share_weights
+    from vtl_models.hub import has_card, read_card, share_weights, update_card
+    from vtl_models.video.gate import gate_record
 
     if not (has_card("video", "gan") and has_card("video", "no_gan")):
         raise SystemExit("no video gan / no_gan runs to select from: train them first")
@@ -332,6 +334,7 @@ def select_default(default_gan: bool, command: str) -> str:
         "command": command,
     }
     share_weights("video", "default", chosen, card)
+    update_card("video", "default", gate=gate_record("default", command))
     log.info("default <- %s", chosen)
     return chosen
 
@@ -348,7 +351,8 @@ def save(stage, model, cfg, args, steps, history, results, seconds) -> None:
         "deviations_from_paper": DEVIATIONS,
         "anchor_frames": "The model's own output at anchor steps: the compositor may copy the anchor there (its copy "
         "source at an anchor step is the anchor itself), so anchor_psnr measures that learned copy; vae_anchor_psnr "
-        "in the eval is the VAE's own reconstruction of the anchors. Nothing is pasted after the model.",
+        "in the eval is the VAE's own reconstruction of the anchors. Nothing is pasted after the model, except where "
+        "the gate serves the plain linear blend of the anchors instead (card `gate`).",
         "training": {
             "command": command,
             "stage": stage,
