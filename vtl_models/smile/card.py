@@ -83,7 +83,10 @@ def serve(run: str, command: str) -> Path:
 
     source = read_card("smile", run)
     world, size = cartoons_of(source), source.raw["input"]["size"]
-    needed = {name_of(world): "python -m vtl_models.smile.evaluator", check_name(check_world(world)): "domain fit"}
+    needed = {
+        name_of(world): f"python -m vtl_models.smile.evaluator --cartoons {world} --size {size}",
+        check_name(check_world(world)): f"python -m vtl_models.domain fit smile --world {world}",
+    }
     missing = [f"weights/smile/{name} ({how})" for name, how in needed.items() if not has_card("smile", name)]
     if missing:
         raise SystemExit(f"cannot serve {run} ({world} world): commit {', '.join(missing)} first")
