@@ -13,7 +13,6 @@ import gradio as gr
 
 from demos.common import (
     domain_note,
-    example_images,
     get_predictor,
     guarded,
     png_file,
@@ -22,13 +21,28 @@ from demos.common import (
 )
 from vtl_models.hub import read_card
 from vtl_models.registry import tab
-from vtl_models.smile.limits import DOMAINS, STRENGTH_RANGE
+from vtl_models.smile.limits import DOMAINS, STRENGTH_RANGE, cartoons_of
 
 if TYPE_CHECKING:  # the predictor imports torch: the UI is built before any model code is (app.py)
     from vtl_models.smile.predictor import SmileTransfer
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples" / "smile"
 TAB = tab("smile")
+# what the served weights know, by the card's cartoon world (training.cartoons), and the examples of its cartoons:
+# procedural test faces, or held-out Lorelei test faces (their licence in the examples' README)
+KNOWN = {
+    "procedural": "The default weights know only two procedural domains (shaded photo-like faces and flat cartoon "
+    "faces, {size}x{size} pixels).",
+    "lorelei": "The default weights know two domains at {size}x{size} pixels: procedural shaded photo-like faces and "
+    "artist-drawn cartoon faces, the **Lorelei** style by Lisa Wischofsky (CC0 1.0) via DiceBear. A real photo is "
+    "neither: it is flagged as outside what the model knows, and still rendered as a photo and as a cartoon with "
+    "the smile moved, roughly.",
+}
+CARTOON_EXAMPLES = {"procedural": "cartoon_*", "lorelei": "lorelei_*"}
+EXAMPLES_LABEL = {
+    "procedural": "Examples: procedural faces, a real photo",
+    "lorelei": "Examples: held-out Lorelei cartoons, procedural photos, a real photo",
+}
 
 
 def _at_slider(result: SmileTransfer) -> str:
@@ -77,15 +91,21 @@ def sample_faces(seed: float):
     return png_file(get_predictor("smile").sample(int(seed), n=6))
 
 
+def examples(cartoons: str) -> list[str]:
+    """The tab's examples for weights of the cartoon world `cartoons`: its cartoons, procedural photos, a real photo."""
+    patterns = (CARTOON_EXAMPLES[cartoons], "photo_*", "real_*")
+    return sorted(str(p) for pattern in patterns for p in EXAMPLES_DIR.glob(pattern))
+
+
 def create_demo() -> gr.Blocks:
     """The tab's full UI; the model is loaded on the first request."""
-    size = read_card("smile").raw["input"]["size"]  # plain JSON: no model load while the UI is built
+    card = read_card("smile")  # plain JSON: no model load while the UI is built
+    size, cartoons = card.raw["input"]["size"], cartoons_of(card)
     with gr.Blocks() as demo:
         gr.Markdown(
             "Give a face (upload, webcam, or an example of each domain). The app finds the face, encodes it into one "
             "representation, and renders it as a **photo** and as a **cartoon**, with the **smile** off and on. "
-            "The default weights know only two procedural domains (shaded photo-like faces and flat cartoon faces, "
-            f"{size}x{size} pixels)."
+            + KNOWN[cartoons].format(size=size)
         )
         with gr.Row():
             with gr.Column():
@@ -106,7 +126,7 @@ def create_demo() -> gr.Blocks:
                 at_slider = gr.Image(
                     label="At the slider's smile: photo (left), cartoon (right)", type="filepath", interactive=False
                 )
-        gr.Examples(example_images(EXAMPLES_DIR), inputs=[image], label="Examples: procedural faces, a real photo")
+        gr.Examples(examples(cartoons), inputs=[image], label=EXAMPLES_LABEL[cartoons])
         with gr.Row():
             seed = gr.Number(value=0, precision=0, label="Seed")
             sample = gr.Button("Sample new faces")

@@ -22,26 +22,37 @@ def predictor():
     return load_predictor(torch.device("cpu"))
 
 
-def _smile_verdicts(images: list[np.ndarray], size: int) -> np.ndarray:
+def _smile_verdicts(images: list[np.ndarray], size: int, world: str) -> np.ndarray:
     from vtl_models.smile.data import to_float
     from vtl_models.smile.evaluator import load_evaluator, predict
 
     small = np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])
-    return predict(load_evaluator(), torch.from_numpy(to_float(small)))[1]["smile"]
+    return predict(load_evaluator(world), torch.from_numpy(to_float(small)))[1]["smile"]
+
+
+def _held_out_faces(domain: str, world: str) -> list[np.ndarray]:
+    """Held-out faces at 128 px: 6 regenerated, or the Lorelei world's 2 committed test renders (no node in CI)."""
+    from PIL import Image
+
+    from demos.smile import EXAMPLES_DIR
+    from vtl_models.smile.data import make_batch
+
+    if domain == "cartoon" and world != "procedural":
+        return [np.asarray(Image.open(p).convert("RGB")) for p in sorted(EXAMPLES_DIR.glob(f"{world}_*.png"))]
+    return list(make_batch(domain, 6, 128, "test", 0)[0])
 
 
 @pytest.mark.parametrize("output", ["photo", "cartoon"])
 def test_requested_smile_flips_the_evaluators_verdict(predictor, output):
-    from vtl_models.smile.data import make_batch
+    from vtl_models.smile.limits import cartoons_of
 
-    flips = 0
+    world, flips, total = cartoons_of(predictor.card), 0, 0
     for domain in ("photo", "cartoon"):
-        faces, _ = make_batch(domain, 6, 128, "test", 0)  # fixed held-out faces, rendered at 128 px
-        for face in faces:
+        for face in _held_out_faces(domain, world):
             off, on = predictor.predict(face, 0.0, domain), predictor.predict(face, 1.0, domain)
-            verdicts = _smile_verdicts([getattr(off, output), getattr(on, output)], predictor.size)
-            flips += int(verdicts[0] == 0 and verdicts[1] == 1)
-    assert flips >= 9, f"only {flips} of 12 {output} outputs follow the requested smile"
+            verdicts = _smile_verdicts([getattr(off, output), getattr(on, output)], predictor.size, world)
+            flips, total = flips + int(verdicts[0] == 0 and verdicts[1] == 1), total + 1
+    assert flips >= 0.75 * total, f"only {flips} of {total} {output} outputs follow the requested smile"
 
 
 def test_outputs_and_sampling(predictor):

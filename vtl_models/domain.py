@@ -8,6 +8,9 @@ of them. The trunk sees SIZE-pixel squares, the scale of the tabs' own images (a
 `ood_auroc` come from the fitting tool, vtl_models.domain_fit:
 
     python -m vtl_models.domain fit TASK     # writes weights/TASK/domain.safetensors and its card
+
+A tab that serves one of several worlds (smile: procedural or Lorelei cartoons) keeps one check a world, named by
+`check_name`, and its predictor loads the one of the world its weights were trained on.
 """
 
 from __future__ import annotations
@@ -74,6 +77,11 @@ def knn_distance(features: np.ndarray, bank: np.ndarray, k: int = K) -> np.ndarr
     return np.sort(distance, axis=1)[:, :k].mean(1)
 
 
+def check_name(world: str | None = None) -> str:
+    """The weights name of a task's check: `domain`, or `domain_<world>` for a world with a check of its own."""
+    return "domain" if world is None else f"domain_{world}"
+
+
 @dataclass
 class DomainCheck:
     """A tab's training domain: the feature bank and the validation-chosen threshold."""
@@ -86,11 +94,11 @@ class DomainCheck:
         return knn_distance(features, self.bank)
 
     @classmethod
-    def load(cls, task: str) -> DomainCheck | None:
-        """The task's committed check, or None if it has none."""
-        if not has_card(task, "domain"):
+    def load(cls, task: str, name: str = "domain") -> DomainCheck | None:
+        """The task's committed check `name` (see check_name), or None if it has none."""
+        if not has_card(task, name):
             return None
-        state, card = load_weights(task, "domain")
+        state, card = load_weights(task, name)
         return cls(to_numpy(state["bank"]).astype(np.float32), float(card.raw["threshold"]), card.raw["input"]["size"])
 
 
@@ -109,8 +117,10 @@ class Verdict:
 class DomainScorer:
     """A predictor's domain check: one image in, a Verdict out (None when the task has no committed check)."""
 
-    def __init__(self, task: str, device: torch.device | str = "cpu", features: Features | None = None):
-        self.check = DomainCheck.load(task)
+    def __init__(
+        self, task: str, device: torch.device | str = "cpu", features: Features | None = None, name: str = "domain"
+    ):
+        self.check = DomainCheck.load(task, name)
         if self.check and features and features.size != self.check.size:
             raise ValueError(f"the {task} check's bank is at {self.check.size} px, these features at {features.size}")
         self.features = (features or shared_features(device, self.check.size)) if self.check else None

@@ -10,8 +10,11 @@ instead, as `domain_worlds(split, n) -> {world: images}`: the bank holds every w
 threshold is the largest of the worlds' validation quantiles (each world has at most 1 - QUANTILE of its
 validation images flagged, however unlike the others' its distances are), the test images are every world's.
 
-    python -m vtl_models.domain fit TASK       # writes weights/TASK/domain.safetensors and its card
-    python -m vtl_models.domain auroc TASK     # the check's ood_auroc
+A tab that serves one of several worlds with a check for each (smile) takes `--world W`: its sampler is called as
+`domain_images(split, n, W)` and the check is weights/TASK/domain_W (vtl_models.domain.check_name).
+
+    python -m vtl_models.domain fit TASK [--world W]     # writes weights/TASK/domain[_W].safetensors and its card
+    python -m vtl_models.domain auroc TASK [--world W]   # the check's ood_auroc
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vtl_models.domain import SIZE, DomainCheck, Features, K, knn_distance, shared_features
+from vtl_models.domain import SIZE, DomainCheck, Features, K, check_name, knn_distance, shared_features
 from vtl_models.hub import save_weights
 from vtl_models.registry import TASKS
 
@@ -84,15 +87,21 @@ def _worlds_module(task: str):
     return module if hasattr(module, WORLDS) else None
 
 
-def worlds(task: str, split: str, n: int) -> dict[str, np.ndarray]:
-    """The task's images of `split` by world: its `domain_data.domain_worlds(split, n)` where it has one (its
-    worlds' own counts), else {"procedural": n images of `sampler(task)`}."""
+def worlds(task: str, split: str, n: int, world: str | None = None) -> dict[str, np.ndarray]:
+    """The task's images of `split` by world: {world: n images of `sampler(task)` in that world} for a check of one
+    world, else its `domain_data.domain_worlds(split, n)` where it has one (its worlds' own counts), else
+    {"procedural": n images of `sampler(task)`}."""
+    if world is not None:
+        return {world: sampler(task)(split, n, world)}
     module = _worlds_module(task)
     return getattr(module, WORLDS)(split, n) if module else {"procedural": sampler(task)(split, n)}
 
 
-def world_notes(task: str) -> dict[str, str]:
-    """What each world's images are, for the card (a domain_data module's WORLD_NOTES)."""
+def world_notes(task: str, world: str | None = None) -> dict[str, str]:
+    """What each world's images are, for the card (a domain_data module's WORLD_NOTES, or the data module's
+    DOMAIN_NOTES for a check of one world)."""
+    if world is not None:
+        return {world: importlib.import_module(f"vtl_models.{task}.data").DOMAIN_NOTES[world]}
     module = _worlds_module(task)
     return getattr(module, "WORLD_NOTES", {}) if module else {"procedural": f"images of the {task} generator"}
 
@@ -119,36 +128,39 @@ def travelled(images: np.ndarray | list[np.ndarray], seed: int) -> list[np.ndarr
 
 
 def ood_auroc(
-    task: str, features: Features | None = None, prepare: Callable[[np.ndarray], np.ndarray] | None = None
+    task: str,
+    features: Features | None = None,
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
+    world: str | None = None,
 ) -> float | None:
     """AUROC of the task's distance score: held-out test images of every world of the task (negatives) against real
     photos, each photo first made into what the tab's check scores (`prepare`: e.g. the face crop the smile model
-    sees)."""
+    sees). `world`: the check of that world alone, on its test images."""
     from sklearn.metrics import roc_auc_score
 
-    check = DomainCheck.load(task)
+    check = DomainCheck.load(task, check_name(world))
     photos = real_photos()
     if check is None or len(photos) < 25:
         return None
     features = features or shared_features("cpu", check.size)
-    test = worlds(task, "test", N_TEST)
+    test = worlds(task, "test", N_TEST, world)
     inside = np.concatenate([check.distance(features(travelled(images, seed=2))) for images in test.values()])
     outside = check.distance(features([prepare(photo) for photo in photos] if prepare else photos))
     labels = np.r_[np.zeros(len(inside)), np.ones(len(outside))]
     return round(float(roc_auc_score(labels, np.r_[inside, outside])), 4)
 
 
-def fit(task: str) -> Path:
-    """Bank of training features and the validation quantile; writes weights/<task>/domain.*."""
+def fit(task: str, world: str | None = None) -> Path:
+    """Bank of training features and the validation quantile; writes weights/<task>/domain[_<world>].*."""
     size = OWN_PASS.get(task, SIZE)
     features = shared_features("cpu", size)
-    train, val = worlds(task, "train", N_BANK), worlds(task, "val", N_VAL)
+    train, val = worlds(task, "train", N_BANK, world), worlds(task, "val", N_VAL, world)
     bank = np.concatenate([features(travelled(images, seed=0)) for images in train.values()])
     quantiles = {
-        world: float(np.quantile(knn_distance(features(travelled(images, seed=1)), bank), QUANTILE))
-        for world, images in val.items()
+        name: float(np.quantile(knn_distance(features(travelled(images, seed=1)), bank), QUANTILE))
+        for name, images in val.items()
     }
-    threshold = max(quantiles.values())
+    threshold, notes = max(quantiles.values()), world_notes(task, world)
     trunk = "as the frozen trunk (vtl_models.backbones.Backbone)"
     of_worlds = " (the largest of each world's)" if len(val) > 1 else ""
     card = {
@@ -156,22 +168,27 @@ def fit(task: str) -> Path:
         "input": {"size": size, "normalisation": trunk + (": the model's own pass" if task in OWN_PASS else "")},
         "threshold": threshold,
         "threshold_rule": f"{QUANTILE} quantile of the distance of the {describe(val, 'validation')}{of_worlds}",
-        "validation_quantiles": {world: round(q, 4) for world, q in quantiles.items()},
+        "validation_quantiles": {name: round(q, 4) for name, q in quantiles.items()},
         "jpeg": "every other bank, validation and test image of each world through a JPEG round trip, quality "
         f"{JPEG_QUALITY[0]}-{JPEG_QUALITY[1] - 1}",
-        "training": {"command": f"python -m vtl_models.domain fit {task}", "n_bank": len(bank), "split": "train"},
-        "trained_on": describe(train, "training") + ": " + "; ".join(f"{w}: {world_notes(task)[w]}" for w in train),
+        "training": {
+            "command": f"python -m vtl_models.domain fit {task}" + (f" --world {world}" if world else ""),
+            "n_bank": len(bank),
+            "split": "train",
+        },
+        "trained_on": describe(train, "training") + ": " + "; ".join(f"{w}: {notes[w]}" for w in train),
     }
-    return save_weights(task, "domain", {"bank": torch.from_numpy(bank)}, card, half=True)
+    return save_weights(task, check_name(world), {"bank": torch.from_numpy(bank)}, card, half=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vtl_models.domain", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("fit", "auroc"))
     parser.add_argument("task", choices=TASKS)
+    parser.add_argument("--world", help="a check of its own for one world of the task (e.g. smile: lorelei)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    print(fit(args.task) if args.command == "fit" else ood_auroc(args.task))
+    print(fit(args.task, args.world) if args.command == "fit" else ood_auroc(args.task, world=args.world))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from vtl_models.hub import stage_fields
+from vtl_models.hub import card_path, stage_fields
 from vtl_models.images import SIGNED
 from vtl_models.smile import artwork
 from vtl_models.smile.calibrate import PATH as CALIBRATION
@@ -24,6 +25,8 @@ DEVIATIONS = [
     " labels, an untied D_T let the target attribute convention drift away from the source one",
 ]
 
+# what a card says of its own weight file: a served default takes these from the run's card (hub.share_weights)
+WEIGHT_KEYS = ("task", "name", "file", "sha256", "size_bytes", "dtype", "saved_at", "hub")
 CARTOON_TEXT = {
     "procedural": "flat procedural 'cartoon' faces",
     "lorelei": "artist-drawn Lorelei cartoon faces (DiceBear)",
@@ -66,3 +69,29 @@ def build_card(cfg: CDRDConfig, args, steps: int, seconds: float, argv: list[str
         f"{cfg.size}x{cfg.size}",
         **({"calibration": json.loads(CALIBRATION.read_text())} if args.cartoons != "procedural" else {}),
     }
+
+
+def serve(run: str, command: str) -> Path:
+    """Make weights/smile/default the card of the committed run `run`: it points at the run's weight file (no copy)
+    and `selected` names the run; the run's eval is not carried over (rerun `python -m vtl_models eval smile
+    --update-card`). The tab's text, examples and out-of-domain check follow the card's cartoon world, whose
+    evaluator (at the run's size) and check must be committed first."""
+    from vtl_models.domain import check_name
+    from vtl_models.hub import has_card, read_card, share_weights
+    from vtl_models.smile.evaluator import name_of
+    from vtl_models.smile.limits import cartoons_of, check_world
+
+    source = read_card("smile", run)
+    world, size = cartoons_of(source), source.raw["input"]["size"]
+    needed = {
+        name_of(world): f"python -m vtl_models.smile.evaluator --cartoons {world} --size {size}",
+        check_name(check_world(world)): f"python -m vtl_models.domain fit smile --world {world}",
+    }
+    missing = [f"weights/smile/{name} ({how})" for name, how in needed.items() if not has_card("smile", name)]
+    if missing:
+        raise SystemExit(f"cannot serve {run} ({world} world): commit {', '.join(missing)} first")
+    if read_card("smile", name_of(world)).raw["input"]["size"] != size:
+        raise SystemExit(f"the {world} evaluator does not measure {size}-px faces: retrain it with --size {size}")
+    card = {k: v for k, v in source.raw.items() if k not in (*WEIGHT_KEYS, "eval")}
+    share_weights("smile", "default", run, {**card, "selected": {"from": run, "command": command}})
+    return card_path("smile", "default")

@@ -27,6 +27,11 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "smile"
 DATA_VERSION = 1  # part of the cache file name: bump it whenever faces.py draws differently
 # the target domain's painter: the procedural flat cartoon of faces.py, or the artist-made Lorelei faces (artwork.py)
 CARTOONS = ("procedural", "lorelei")
+CHECK_SIZE = {"procedural": 32, "lorelei": 64}  # the faces of each world's out-of-domain check: its runs' size
+DOMAIN_NOTES = {  # what each world's check is fitted on, for its card (the procedural check predates the notes)
+    "lorelei": "half procedural photos, half Lorelei cartoons (artwork.py; design by Lisa Wischofsky, CC0 1.0, via "
+    "DiceBear), 64 px, data.domain_images",
+}
 
 
 def render(
@@ -108,6 +113,8 @@ def to_float(images: np.ndarray) -> np.ndarray:
     return to_numpy(to_tensor(images, SIGNED))
 
 
-def domain_images(split: str, n: int) -> np.ndarray:
-    """n procedural faces of `split`, half photos, half cartoons: what the out-of-domain check is fitted on."""
-    return np.concatenate([make_batch(d, n // 2, 32, split, 0)[0] for d in ("photo", "cartoon")])
+def domain_images(split: str, n: int, cartoons: str = "procedural") -> np.ndarray:
+    """n faces of `split`, half photos, half cartoons of the world `cartoons`, at the size that world's runs are
+    trained at (CHECK_SIZE): what the world's out-of-domain check (vtl_models.domain_fit) is fitted on."""
+    size = CHECK_SIZE[cartoons]
+    return np.concatenate([make_batch(d, n // 2, size, split, 0, cartoons)[0] for d in ("photo", "cartoon")])

@@ -20,10 +20,11 @@ import torch.nn.functional as F
 
 from vtl_models.claims import decide
 from vtl_models.domain_fit import ood_auroc
-from vtl_models.hub import has_card
+from vtl_models.hub import has_card, read_card
 from vtl_models.smile.baseline import load_source_only, name_of
 from vtl_models.smile.data import PRESERVED, make_batch, to_float
 from vtl_models.smile.evaluator import DRAWN, load_evaluator, predict
+from vtl_models.smile.limits import cartoons_of, check_world, served_run
 from vtl_models.smile.model import CDRDConfig, Discriminator
 
 log = logging.getLogger("vtl.smile.eval")
@@ -39,11 +40,6 @@ def faces(
     parts = [make_batch(domain, min(500, n - i), size, split, i // 500, cartoons) for i in range(0, n, 500)]
     factors = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
     return torch.from_numpy(to_float(np.concatenate([p[0] for p in parts]))), factors
-
-
-def cartoons_of(card) -> str:
-    """The cartoon world a CDRD run was trained on (runs before the choice existed: procedural)."""
-    return card.raw["training"].get("cartoons", "procedural")
 
 
 def one_nn_accuracy(a: np.ndarray, b: np.ndarray) -> float:
@@ -114,8 +110,10 @@ def _smile_accuracy(net: Discriminator, x: torch.Tensor, domain: int, smile: np.
 def cdrd_seeds(name: str = "default") -> list[str]:
     """The CDRD runs that differ only in their training seed: `name` (seed 0) and the committed
     weights/smile/<prefix>_seed<N> (`train smile --seed N --name <prefix>_seedN` with its options), where the
-    prefix is "cdrd" for the default and the run's own name otherwise."""
-    prefix = "cdrd" if name == "default" else name
+    prefix is "cdrd" for the default trained as such and the run's own name otherwise (a default made by
+    `train smile --serve RUN`: RUN)."""
+    run = served_run(name)
+    prefix = "cdrd" if run == "default" else run
     return [name] + [f"{prefix}_seed{s}" for s in range(1, BASELINE_SEEDS) if has_card("smile", f"{prefix}_seed{s}")]
 
 
@@ -196,7 +194,7 @@ def run(name: str = "default") -> dict:
     metrics["source_attr_acc"] = _smile_accuracy(model.discriminator, real["photo"][0], 0, real["photo"][1]["smile"])
     metrics.update({f"evaluator_smile_acc_real_{d}": v for d, v in judged_real.items()})
     # held-out generated faces against real photos, each framed as the tab frames an upload (vtl_models/domain.py)
-    metrics["ood_auroc"] = ood_auroc("smile", prepare=face_view(cfg.size))
+    metrics["ood_auroc"] = ood_auroc("smile", prepare=face_view(cfg.size), world=check_world(cartoons))
     for key, nets in source_only_runs(cfg, cartoons).items():
         hits = [_smile_hits(net, x_cartoon, 0, f_cartoon["smile"]) for net in nets]  # never saw a cartoon: photo path
         accuracy = [float(h.mean()) for h in hits]
@@ -209,7 +207,8 @@ def run(name: str = "default") -> dict:
         }
         if key == "source_only":
             claims = {"cdrd_vs_source_only": paired_claim(seed_hits, hits)}
-    if has_card("smile", "shared_d"):  # the ablation: one low-level D layer for both domains, the same budget
+    # the ablation: one low-level D layer for both domains, the same budget, in the same cartoon world
+    if has_card("smile", "shared_d") and cartoons_of(read_card("smile", "shared_d")) == cartoons:
         shared = load_model("shared_d")[0].discriminator
         shared_hits = _smile_hits(shared, x_cartoon, 1, f_cartoon["smile"])
         baselines["shared_d"] = {

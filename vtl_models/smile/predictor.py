@@ -15,11 +15,11 @@ import numpy as np
 import torch
 
 from vtl_models.common import InvalidInput, PictureCache, per_thread
-from vtl_models.domain import DomainScorer, Verdict
+from vtl_models.domain import DomainScorer, Verdict, check_name
 from vtl_models.hub import ModelCard
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.images import center_square, to_image, to_rgb, to_tensor
-from vtl_models.smile.limits import DOMAINS, MAX_SAMPLES, STRENGTH_RANGE
+from vtl_models.smile.limits import DOMAINS, MAX_SAMPLES, STRENGTH_RANGE, cartoons_of, check_world
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
 
 DISPLAY = 256  # side of each displayed face
@@ -115,7 +115,8 @@ class SmilePredictor:
         self.device = next(model.parameters()).device
         self.input = card.raw["input"]  # size and normalisation the model was trained with
         self.size = model.cfg.size
-        self.domain = DomainScorer("smile", self.device)
+        # the check of the world the weights were trained on: procedural faces, or photos and Lorelei cartoons
+        self.domain = DomainScorer("smile", self.device, name=check_name(check_world(cartoons_of(card))))
         # the face crop and its domain check depend on the picture alone: a new strength or domain reuses them
         self.crops, self.domain_checks = PictureCache(), PictureCache()
 

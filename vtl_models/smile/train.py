@@ -27,7 +27,7 @@ from vtl_models.common import seed_everything
 from vtl_models.hub import has_card, load_weights, resumed_stages, save_weights
 from vtl_models.images import SIGNED, to_tensor
 from vtl_models.smile.baseline import train_source_only
-from vtl_models.smile.card import build_card
+from vtl_models.smile.card import build_card, serve
 from vtl_models.smile.data import CARTOONS, cached_split
 from vtl_models.smile.evaluator import load_evaluator
 from vtl_models.smile.model import CDRD, CDRDConfig, attribute_code
@@ -179,6 +179,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--validate", action="store_true", help="only score committed runs (--name: that one) on labelled val cartoons"
     )
     parser.add_argument("--resume", action="store_true", help="continue from weights/smile/<name> (a further stage)")
+    parser.add_argument("--serve", metavar="RUN", help="only make weights/smile/RUN the served default (card.serve)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (2 threads on 2 busy cores crawl)")
     return parser.parse_args(argv)
 
@@ -189,6 +190,9 @@ def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     if args.source_only:
         return train_source_only(args, argv)
+    if args.serve:
+        print(serve(args.serve, "python -m vtl_models train smile " + " ".join(argv)))
+        return None
     if args.validate:
         from vtl_models.smile.validate import validate, validate_run
 

@@ -20,7 +20,8 @@ import torch
 
 from vtl_models.hub import has_card, update_card
 from vtl_models.smile.baseline import load_source_only, name_of
-from vtl_models.smile.evaluate import BASELINE_SEEDS, _smile_hits, cartoons_of, cdrd_seeds, faces, paired_claim
+from vtl_models.smile.evaluate import BASELINE_SEEDS, _smile_hits, cdrd_seeds, faces, paired_claim
+from vtl_models.smile.limits import cartoons_of
 
 log = logging.getLogger("vtl.smile.validate")
 N_VAL = 1000
