@@ -261,7 +261,7 @@ def test_validation_reads_the_val_cartoons_only_and_keeps_the_target_layer_unles
 
 def test_cdrd_training_never_reads_a_training_cartoons_smile_label(tmp_path, monkeypatch):
     """The smile label of a cartoon is the option it was drawn with: validation may read it, the training loop not."""
-    from vtl_models.smile import monitor, train
+    from vtl_models.smile import train
 
     class Unlabelled(dict):
         def __getitem__(self, key):
@@ -276,13 +276,46 @@ def test_cdrd_training_never_reads_a_training_cartoons_smile_label(tmp_path, mon
         faces = {"images": rng.integers(0, 256, (8, size, size, 3), dtype=np.uint8), "smile": np.arange(8) % 2}
         return Unlabelled(faces) if domain == "cartoon" and split == "train" else faces
 
+    _tiny_run(monkeypatch, tmp_path, split)
+    argv = ["--size", "16", "--width", "8", "--batch", "4", "--steps", "3", "--sample-every", "2", "--no-save"]
+    train.main([*argv, "--cartoons", "lorelei", "--target-warmup", "0"])
+    assert ("cartoon", "train", "lorelei") in read and ("cartoon", "val", "lorelei") in read
+
+
+def _tiny_run(monkeypatch, tmp_path, split) -> None:
+    """train.main on faces from `split` (cached_split's stand-in), no sample sheets, runs/ in tmp_path."""
+    from vtl_models.smile import monitor, train
+
     monkeypatch.setattr(train, "cached_split", split)
     sheet = np.zeros((8, 16, 16, 3), np.uint8)
     monkeypatch.setattr(monitor, "paired_batch", lambda *a: (None, sheet, sheet))
     monkeypatch.setattr(train, "RUNS", tmp_path)
-    argv = ["--size", "16", "--width", "8", "--batch", "4", "--steps", "3", "--sample-every", "2", "--no-save"]
-    train.main([*argv, "--cartoons", "lorelei", "--target-warmup", "0"])
-    assert ("cartoon", "train", "lorelei") in read and ("cartoon", "val", "lorelei") in read
+
+
+def test_keep_best_saves_the_state_of_the_best_validation_probe(tmp_path, monkeypatch):
+    from vtl_models.smile import train
+
+    def split(domain, n, size, split="train", chunk=1000, cartoons="procedural"):
+        rng = np.random.default_rng(n)
+        return {"images": rng.integers(0, 256, (8, size, size, 3), dtype=np.uint8), "smile": np.arange(8) % 2}
+
+    _tiny_run(monkeypatch, tmp_path, split)
+    probes, seen, saved = iter([0.6, 0.7, 0.5]), [], {}
+
+    def probe(model, val):
+        seen.append({k: v.clone() for k, v in model.discriminator.state_dict().items()})
+        return next(probes)
+
+    monkeypatch.setattr(train, "val_target_accuracy", probe)
+    monkeypatch.setattr(
+        train, "save_weights", lambda task, name, state, card, half: saved.update(state=state, card=card)
+    )
+    argv = ["--size", "16", "--width", "8", "--batch", "4", "--steps", "6", "--sample-every", "2", "--keep-best"]
+    train.main([*argv, "--name", "tiny"])
+    assert saved["card"]["training"]["kept"]["step"] == 4 and saved["card"]["training"]["kept"]["val_target_acc"] == 0.7
+    for key, value in seen[1].items():  # the discriminator of the second probe (step 4), not the last one (step 6)
+        assert torch.equal(saved["state"][f"discriminator.{key}"], value), key
+    assert any(not torch.equal(seen[2][k], v) for k, v in seen[1].items())
 
 
 def test_artwork_framing_fills_outside_the_avatar_with_its_background(monkeypatch):

@@ -168,6 +168,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--detach-guess", action="store_true", help="rebuild unlabeled faces with the encoder's smile guess detached"
     )
     parser.add_argument("--sample-every", type=int, default=250, help="sample grid and smile probe every N steps")
+    parser.add_argument(
+        "--keep-best", action="store_true", help="save the state of the best validation probe, not the last one"
+    )
     parser.add_argument("--checkpoint-every", type=int, default=1000, help="runs/smile/<name>/checkpoint.safetensors")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="default", help="weights/smile/<name>")
@@ -222,6 +225,7 @@ def main(argv: list[str]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.append(True))
     start, step = time.time(), first
+    best: dict = {"val_target_acc": -1.0}  # --keep-best: the best validation probe so far, its step and state
     bar = tqdm(total=args.steps, file=sys.stderr, mininterval=10)
     while step - first < args.steps and time.time() - start < args.minutes * 60 and not stop:
         i, j = rng.integers(0, len(xs_all), args.batch), rng.integers(0, len(xt_all), args.batch)
@@ -248,6 +252,9 @@ def main(argv: list[str]) -> None:
         if step % args.sample_every == 0:
             probe = {k: round(v, 2) for k, v in smile_probe(model, ema, judge).items()} if judge else {}
             probe["val_target_acc"] = val_target_accuracy(model, val)
+            if args.keep_best and probe["val_target_acc"] > best["val_target_acc"]:
+                state = {k: v.clone() for k, v in export_state(model, ema).items()}
+                best = {"val_target_acc": probe["val_target_acc"], "step": step, "state": state}
             log.info("step %d %.0fs %s smile rate %s", step, time.time() - start, _rounded(stats), probe)
             sample_grid(model, ema, run_dir / f"step_{step:06d}.png", args.size, args.cartoons)
         if step % args.checkpoint_every == 0:
@@ -259,7 +266,10 @@ def main(argv: list[str]) -> None:
     sample_grid(model, ema, run_dir / "final.png", args.size, args.cartoons)
     if not args.no_save:
         card = build_card(cfg, args, step - first, seconds, argv, earlier)
-        path = save_weights("smile", args.name, export_state(model, ema), card, half=True)
+        state = best.pop("state", None) or export_state(model, ema)
+        if args.keep_best and "step" in best:
+            card["training"]["kept"] = {**best, "rule": f"best probe on {len(val['images'])} val cartoons"}
+        path = save_weights("smile", args.name, state, card, half=True)
         log.info("saved %s after %d steps, %.0f s", path, step, seconds)
 
 
