@@ -198,12 +198,17 @@ def save_weights(task: str, name: str, state: dict[str, torch.Tensor], card: dic
     return path
 
 
+WEIGHT_KEYS = ("task", "name", "file", "sha256", "size_bytes", "dtype", "saved_at", "hub")  # a card's own file
+
+
 def share_weights(task: str, name: str, source: str, card: dict) -> Path:
     """Write the card of `task`/`name` for the weight file of `task`/`source` (a selected run made the default):
-    one file on disk and on the Hub, two cards, the sha256 check the same."""
-    weights = {k: read_card(task, source).raw[k] for k in ("file", "sha256", "size_bytes", "dtype", "saved_at", "hub")}
+    one file on disk and on the Hub, two cards, the sha256 check the same. What `card` says of a weight file of its
+    own (WEIGHT_KEYS, e.g. when it is the source run's card) is replaced."""
+    weights = {k: read_card(task, source).raw[k] for k in WEIGHT_KEYS[2:]}
+    notes = {k: v for k, v in card.items() if k not in WEIGHT_KEYS}
     path = card_path(task, name)
-    path.write_text(json.dumps({"task": task, "name": name, **card, **weights}, indent=2) + "\n")
+    path.write_text(json.dumps({"task": task, "name": name, **notes, **weights}, indent=2) + "\n")
     return path
 
 

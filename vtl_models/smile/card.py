@@ -25,8 +25,6 @@ DEVIATIONS = [
     " labels, an untied D_T let the target attribute convention drift away from the source one",
 ]
 
-# what a card says of its own weight file: a served default takes these from the run's card (hub.share_weights)
-WEIGHT_KEYS = ("task", "name", "file", "sha256", "size_bytes", "dtype", "saved_at", "hub")
 CARTOON_TEXT = {
     "procedural": "flat procedural 'cartoon' faces",
     "lorelei": "artist-drawn Lorelei cartoon faces (DiceBear)",
@@ -92,6 +90,6 @@ def serve(run: str, command: str) -> Path:
         raise SystemExit(f"cannot serve {run} ({world} world): commit {', '.join(missing)} first")
     if read_card("smile", name_of(world)).raw["input"]["size"] != size:
         raise SystemExit(f"the {world} evaluator does not measure {size}-px faces: retrain it with --size {size}")
-    card = {k: v for k, v in source.raw.items() if k not in (*WEIGHT_KEYS, "eval")}
+    card = {k: v for k, v in source.raw.items() if k != "eval"}
     share_weights("smile", "default", run, {**card, "selected": {"from": run, "command": command}})
     return card_path("smile", "default")

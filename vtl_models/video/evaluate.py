@@ -39,7 +39,16 @@ from vtl_models.hub import has_card, read_card
 from vtl_models.hub import load_model as load_from_card
 from vtl_models.video.data import TASKS, shape_batch, test_real_clips
 from vtl_models.video.futures import open_batch
-from vtl_models.video.metrics import dis_flow, gradient_match, linear_blend, psnr, repeat_last, to_input, to_uint8
+from vtl_models.video.metrics import (
+    dis_flow,
+    gate_db,
+    gradient_match,
+    linear_blend,
+    psnr,
+    repeat_last,
+    to_input,
+    to_uint8,
+)
 from vtl_models.video.predictor import build, prepare_frame
 from vtl_models.video.scoring import SAMPLES, baseline_run, model_run
 
@@ -87,7 +96,10 @@ def cached(key: str, compute):
     """compute() once per `key` and code version, kept under CACHE (JSON metrics, .npz arrays: no pickle), so the
     parts of one eval can be computed by parallel `--part` processes on a loaded machine; the result is the same."""
     stem = f"{key}_{_code_version()}"
-    path = lambda ext: CACHE / f"{stem}.{ext}"  # noqa: E731 (not with_suffix: a key may hold a dot, as a gate's dB)
+
+    def path(ext: str) -> Path:  # not with_suffix: a key may hold a dot, as a gate's dB
+        return CACHE / f"{stem}.{ext}"
+
     if path("json").exists():
         if path("seconds").exists():
             PART_SECONDS[key] = float(path("seconds").read_text())
@@ -115,7 +127,7 @@ class Runs:
 
     def get(self, name: str, claim_only: bool = False) -> dict:
         card = read_card("video", name)
-        gate = card.raw.get("gate", {}).get("threshold_db")
+        gate = gate_db(card)
         full = f"run_{card.sha256[:16]}_full{self.sizes}" + ("" if gate is None else f"_gate{gate}")
         if claim_only and not (CACHE / f"{full}_{_code_version()}.json").exists():
             return cached(f"run_{card.sha256[:16]}_claim{self.sizes}", lambda: self._run(name, True))
@@ -123,7 +135,7 @@ class Runs:
 
     def _run(self, name: str, claim_only: bool) -> dict:
         model, card = load_from_card("video", name, build)
-        out = model_run(model, self.data, card.raw["input"], claim_only, card.raw.get("gate", {}).get("threshold_db"))
+        out = model_run(model, self.data, card.raw["input"], claim_only, gate_db(card))
         log.info("%s done", name)
         return out
 

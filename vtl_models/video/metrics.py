@@ -27,6 +27,11 @@ def to_uint8(videos: torch.Tensor, card_input: dict | None = None) -> np.ndarray
     return to_image(videos.flatten(0, -4), card_input or SIGNED).reshape(*videos.shape[:-3], *videos.shape[-2:], 3)
 
 
+def gate_db(card) -> float | None:
+    """The served path's gate of a video card (its `gate`, vtl_models.video.gate), None without one."""
+    return card.raw.get("gate", {}).get("threshold_db")
+
+
 @torch.inference_mode()
 def complete_parts(
     model,

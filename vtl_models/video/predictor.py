@@ -200,7 +200,7 @@ class VideoPredictor:
         self.size = model.cfg.size
         self.input = card.raw["input"]  # size and normalisation the model was trained with
         self.domain = DomainScorer("video", self.device)
-        self.gate_db = card.raw.get("gate", {}).get("threshold_db")  # None: the model is always served
+        self.gate_db = metrics.gate_db(card)  # None: the model is always served
 
     @torch.inference_mode()
     def complete(self, frames, anchor_steps, length: int, samples: int = 2, seed: int = 0) -> VideoCompletion:

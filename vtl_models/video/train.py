@@ -296,7 +296,6 @@ def keep_gan(results: dict, args) -> bool:
 # what a default card says beyond its run's card, kept across a re-selection; its eval and open_futures_validation
 # measure one weight file and are rerun instead
 DEFAULT_NOTES = ("caveats", "training_note", "anchor_frames")
-WEIGHT_KEYS = ("task", "name", "file", "sha256", "size_bytes", "dtype", "saved_at", "hub")
 
 
 def select_default(default_gan: bool, command: str) -> str:
@@ -320,7 +319,7 @@ def select_default(default_gan: bool, command: str) -> str:
     runs = {name: read_card("video", name) for name in ("gan", "no_gan")}
     results = runs["gan"].raw["training"]["validation"]  # the gan stage's card holds all three stages' validation
     chosen = "gan" if keep_gan(results, argparse.Namespace(default_gan=default_gan)) else "no_gan"
-    card = {k: v for k, v in runs[chosen].raw.items() if k not in WEIGHT_KEYS}
+    card = dict(runs[chosen].raw)
     if has_card("video", "default"):
         current = read_card("video", "default").raw
         if current["sha256"] in {run.sha256 for run in runs.values()}:
