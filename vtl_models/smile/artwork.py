@@ -3,7 +3,7 @@
 Design by Lisa Wischofsky, CC0 1.0 (public domain); DiceBear code MIT (Florian Koerner); rasterised by resvg-js (MPL
 2.0). Node renders them at data-generation time only (`lorelei.mjs`); the npm packages are installed by `install()`
 into data/smile/node (git-ignored), pinned below. Nothing of node is needed to serve or test the app: tests read the
-few committed renders in demos/examples/smile/lorelei/ (LICENCE.md beside them).
+two committed renders demos/examples/smile/lorelei_*.png (licence in the README beside them).
 
 A face is drawn from the shared factors of faces.py: skin tone, hair colour, glasses and background come from them,
 the mouth is one of the artist's "happy" mouths for a smile and one of the "sad" ones otherwise (the smile label is the
