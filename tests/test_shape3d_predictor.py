@@ -17,7 +17,12 @@ pytestmark = [
     pytest.mark.skipif(not has_card("shape3d"), reason="shape3d weights not trained yet"),
 ]
 EXAMPLES = Path(__file__).resolve().parent.parent / "demos" / "examples" / "shape3d"
-IOU_BAR = 0.4  # the shipped model (supervised, 700 steps) scores ~0.54 mean IoU on the full test set
+IOU_BAR = 0.4  # the procedural supervised model (700 steps) scores ~0.54 mean IoU on the full test set
+FURNITURE = Path(__file__).resolve().parent / "data" / "shape3d_furniture"
+# the furniture model on 8 views of each of the two committed CC0 models (both TRAINING models of the split: a check
+# that the served weights are trained ones, not a measure; the eval's test models are not in CI). The 700-step
+# furniture_supervised run reads 0.20 there (the folding chair's tubes are thin), an untrained network 0.03
+FURNITURE_IOU_BAR = 0.12
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +32,29 @@ def predictor():
     return load_predictor("cpu")
 
 
-def test_shipped_weights_reconstruct_fixed_test_renders(predictor):
+def _fixed_renders(world: str):
+    """Renders the served weights should reconstruct: procedural test objects, or the committed furniture models."""
     from vtl_models.shape3d.data import render_split
+
+    if world != "furniture":
+        return render_split("test", 24, 1), IOU_BAR  # the first 24 held-out objects, 4 per category
+    from vtl_models.shape3d.furniture import read_catalogue
+    from vtl_models.shape3d.furniture_mesh import load_furniture
+    from vtl_models.shape3d.furniture_views import render_models
+
+    models = read_catalogue(FURNITURE, ("BlendSwap-CC-0",))
+    meshes = [load_furniture(FURNITURE / "BlendSwap-CC-0" / m.obj, m.rotation, m.size_cm) for m in models]
+    records = [{"id": m.id, "category": m.category} for m in models]
+    return render_models(records, meshes, 8), FURNITURE_IOU_BAR
+
+
+def test_shipped_weights_reconstruct_fixed_renders_of_their_world(predictor):
     from vtl_models.shape3d.evaluate import predict, voxel_iou
 
-    test = render_split("test", 24, 1)  # the first 24 held-out objects, 4 per category
-    probs = predict(predictor.model, predictor.card.raw["input"], test.images)["voxels"]
-    ious = voxel_iou(probs > predictor.threshold, test.voxels[test.shape_index])
-    assert ious.mean() > IOU_BAR, ious
+    views, bar = _fixed_renders(predictor.card.raw.get("training", {}).get("data", "procedural"))
+    probs = predict(predictor.model, predictor.card.raw["input"], views.images)["voxels"]
+    ious = voxel_iou(probs > predictor.threshold, views.voxels[views.shape_index])
+    assert ious.mean() > bar, ious
 
 
 def test_predict_returns_a_mesh_that_exports_loadable_watertight_files(predictor, tmp_path):
@@ -77,19 +97,20 @@ def test_greyscale_rgba_and_16_bit_images_are_converted_not_refused(predictor):
 
 
 def test_tab_api_returns_a_loadable_glb(serve_blocks):
+    """Two of the tab's own examples (those of the served weights' world) at the card's fitted threshold."""
     from gradio_client import handle_file
 
     import demos.shape3d
-    from vtl_models.shape3d.examples import OUT_DIR
+    from vtl_models.hub import read_card
 
+    first, second, *_ = demos.shape3d.example_images(demos.shape3d.examples_dir())
+    threshold = float(read_card("shape3d").raw["threshold"])
     client = serve_blocks(demos.shape3d.create_demo())
-    glb, silhouette, pose, files = client.predict(
-        handle_file(str(OUT_DIR / "05_mug.png")), True, 0.5, 0.5, api_name="/shape3d"
-    )
+    glb, silhouette, pose, files = client.predict(handle_file(first), True, threshold, 0.5, api_name="/shape3d")
     mesh = trimesh.load(glb, force="mesh")
     assert len(mesh.faces) > 50 and mesh.is_watertight
     assert "Azimuth" in pose and len(files) == 3
-    again = client.predict(handle_file(str(OUT_DIR / "02_table.png")), False, 0.4, 0.0, api_name="/shape3d")
+    again = client.predict(handle_file(second), False, threshold, 0.0, api_name="/shape3d")
     assert trimesh.load(again[0], force="mesh").is_watertight
 
 
