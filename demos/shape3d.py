@@ -58,15 +58,21 @@ def reconstruct(image, remove_background: bool, threshold: float, smoothing: flo
     return files[0], png_file(result.silhouette), pose, files
 
 
-def _default_threshold() -> float:
-    # the card (plain JSON, no model load) holds the threshold fitted on validation views
+def default_threshold() -> float:
+    """The slider's start: the served card's threshold, fitted on validation views (plain JSON, no model load)."""
     return float(read_card("shape3d").raw["threshold"]) if has_card("shape3d") else DEFAULT_THRESHOLD
+
+
+def served_world() -> str:
+    """The world the served weights were trained on: "furniture" or "procedural" (also before any card exists)."""
+    return (
+        read_card("shape3d").raw.get("training", {}).get("data", "procedural") if has_card("shape3d") else "procedural"
+    )
 
 
 def examples_dir() -> Path:
     """Where the tab's examples are: furniture test renders when the served card says it trained on furniture."""
-    served = read_card("shape3d").raw.get("training", {}) if has_card("shape3d") else {}
-    return FURNITURE_EXAMPLES_DIR if served.get("data") == "furniture" else EXAMPLES_DIR
+    return FURNITURE_EXAMPLES_DIR if served_world() == "furniture" else EXAMPLES_DIR
 
 
 def create_demo() -> gr.Blocks:
@@ -84,7 +90,7 @@ def create_demo() -> gr.Blocks:
                 remove_background = gr.Checkbox(value=True, label="Remove a plain background and centre the object")
                 with gr.Accordion("Mesh settings", open=False):
                     threshold = gr.Slider(
-                        *THRESHOLD_RANGE, value=_default_threshold(), step=0.01, label="Occupancy threshold"
+                        *THRESHOLD_RANGE, value=default_threshold(), step=0.01, label="Occupancy threshold"
                     )
                     smoothing = gr.Slider(*SMOOTHING_RANGE, value=0.5, step=0.25, label="Smoothing (voxels)")
                 run = gr.Button("Reconstruct", variant="primary")

@@ -49,9 +49,10 @@ def _fixed_renders(world: str):
 
 
 def test_shipped_weights_reconstruct_fixed_renders_of_their_world(predictor):
+    import demos.shape3d
     from vtl_models.shape3d.evaluate import predict, voxel_iou
 
-    views, bar = _fixed_renders(predictor.card.raw.get("training", {}).get("data", "procedural"))
+    views, bar = _fixed_renders(demos.shape3d.served_world())
     probs = predict(predictor.model, predictor.card.raw["input"], views.images)["voxels"]
     ious = voxel_iou(probs > predictor.threshold, views.voxels[views.shape_index])
     assert ious.mean() > bar, ious
@@ -101,10 +102,9 @@ def test_tab_api_returns_a_loadable_glb(serve_blocks):
     from gradio_client import handle_file
 
     import demos.shape3d
-    from vtl_models.hub import read_card
 
     first, second, *_ = demos.shape3d.example_images(demos.shape3d.examples_dir())
-    threshold = float(read_card("shape3d").raw["threshold"])
+    threshold = demos.shape3d.default_threshold()
     client = serve_blocks(demos.shape3d.create_demo())
     glb, silhouette, pose, files = client.predict(handle_file(first), True, threshold, 0.5, api_name="/shape3d")
     mesh = trimesh.load(glb, force="mesh")
