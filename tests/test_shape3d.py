@@ -256,3 +256,30 @@ def test_select_default_points_at_the_best_validation_run_without_a_copy(tmp_pat
     assert torch.equal(hub.load_weights("shape3d", "default")[0]["w"], torch.full((2,), 0.6))
     files = sorted(p.name for p in (tmp_path / "shape3d").glob("*.safetensors"))
     assert files == ["semi.safetensors", "sup10.safetensors"]
+
+
+def test_the_cross_view_term_projects_each_views_grid_under_the_other_views_pose():
+    from vtl_models.shape3d.model import predicted_pose_projection_loss
+    from vtl_models.shape3d.train import losses
+
+    torch.manual_seed(0)
+    out = {  # four views whose grids and poses differ (an untrained net predicts nearly one grid for all)
+        "voxel_logits": torch.randn(4, 32, 32, 32) * 3,
+        "mask_logits": torch.zeros(4, 64, 64),
+        "azimuth_logits": torch.randn(4, 24) * 3,
+        "elevation": torch.tensor([5.0, 30.0, 15.0, 20.0]),
+    }
+    batch, mask_only = _mask_only_batch(), torch.zeros(4, dtype=torch.bool)
+    fixed = type("Fixed", (), {"config": ShapeNetConfig(), "__call__": lambda self, images: out})()
+    assert "cross_view" not in losses(fixed, batch, mask_only)
+    terms = losses(fixed, batch, mask_only, pairs=torch.tensor([[0, 1], [2, 3]]))
+    source, other = [0, 2, 1, 3], [1, 3, 0, 2]
+    expected = predicted_pose_projection_loss(
+        torch.sigmoid(out["voxel_logits"][source]),
+        out["azimuth_logits"][other],
+        out["elevation"][other],
+        batch["masks_small"][other],
+        data.CAMERA_DISTANCE,
+        data.CAMERA_FOV,
+    ).mean()
+    assert torch.allclose(terms["cross_view"], expected) and not torch.allclose(expected, terms["projection"])

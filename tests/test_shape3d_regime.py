@@ -69,7 +69,16 @@ def test_calibration_trains_equal_steps_writes_its_record_and_furniture_cards_co
     assert "--steps 2" in record["command"] and record["chosen_share"] in (None, 0.5, 1.0)
     # a furniture run's card carries it, and declares who has pose labels
     args = argparse.Namespace(
-        data="furniture", steps=2, labelled=0.5, views=2, encoder="cnn", batch=4, lr=2e-3, seed=0, resume=False
+        data="furniture",
+        steps=2,
+        labelled=0.5,
+        views=2,
+        encoder="cnn",
+        batch=4,
+        lr=2e-3,
+        seed=0,
+        resume=False,
+        cross_view=0.0,
     )
     labelled = train.labelled_shapes(views.category, 0.5)
     built = card.build_card({}, args, "semi", 0, 1.0, 2, 24, labelled, labelled, {}, [], (0.1, 0.2), [], {})
@@ -102,21 +111,28 @@ def test_the_semi_loop_on_furniture_labels_share_f_only_and_projects_against_any
     seen = []
     real_losses = train.losses
 
-    def spy(model, batch, has_3d, project=True, has_pose=None):
-        seen.append((batch, has_3d.clone(), has_pose.clone()))
-        return real_losses(model, batch, has_3d, project, has_pose)
+    def spy(model, batch, has_3d, project=True, has_pose=None, pairs=None):
+        seen.append((batch, has_3d.clone(), has_pose.clone(), pairs))
+        return real_losses(model, batch, has_3d, project, has_pose, pairs)
 
     monkeypatch.setattr(train, "losses", spy)
     args = argparse.Namespace(
         seed=0, encoder="cnn", resume=False, lr=2e-3, labelled=0.5, pose_labels=1.0, batch=8, steps=2,
-        eval_every=10**9, no_save=True, projection_target="any", data="furniture",
+        eval_every=10**9, no_save=True, projection_target="any", data="furniture", cross_view=0.0,
         weights={"voxel": 1.0, "mask": 0.5, "projection": 1.0, "azimuth": 0.5, "elevation": 0.5},
     )  # fmt: skip
     out = train.train_one("semi", views, views, args, 0)
     assert out["steps"] == 2 and out["shapes_with_3d"] == 6
-    batch, has_3d, has_pose = seen[0]
+    batch, has_3d, has_pose, pairs = seen[0]
     assert has_3d.sum() == 4 and torch.equal(has_3d, has_pose)  # half the batch labelled; pose labels only there
     assert set(np.unique(batch["masks_small"].numpy())) <= {0.0, 1.0}  # the any-coverage target
+    assert pairs is None
+    seen.clear()
+    train.train_one("semi", views, views, argparse.Namespace(**{**vars(args), "cross_view": 1.0}), 0)
+    batch, has_3d, _, pairs = seen[0]
+    assert pairs.tolist() == [[4, 5], [6, 7]] and not has_3d[4:].any()  # two mask-only models, two views each
+    for a, b in pairs.tolist():  # two different views of one model
+        assert torch.equal(batch["voxels"][a], batch["voxels"][b]) and batch["azimuth"][a] != batch["azimuth"][b]
 
 
 def test_any_coverage_marks_every_touched_pixel_and_soft_the_covered_share():

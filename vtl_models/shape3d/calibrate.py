@@ -47,6 +47,7 @@ def run_args(args: argparse.Namespace, share: float) -> argparse.Namespace:
         **{**vars(args), "data": "furniture", "labelled": share, "no_save": True, "resume": False},
         shapes=0,
         pose_labels=1.0,
+        cross_view=0.0,
         eval_every=10**9,  # one validation reading, at the end
         projection_target="any",  # as train.py on furniture (the 3D-labels-only runs have the projection term too)
         weights={"voxel": 1.0, "mask": 0.5, "projection": 1.0, "azimuth": 0.5, "elevation": 0.5},

@@ -75,6 +75,7 @@ def build_card(
     command = (
         f"python -m vtl_models train shape3d --mode {mode} {budget_option} {data_option} "
         f"--views {args.views} --encoder {args.encoder} --batch {args.batch} --lr {args.lr:g} --seed {args.seed}"
+        + (f" --cross-view {args.cross_view:g}" if args.cross_view and mode == "semi" else "")
         + (" --resume" if args.resume else "")
     )
     training = {
@@ -119,4 +120,9 @@ def build_card(
             else "every training model (full supervision)"
         )
         card["calibration"] = read_calibration()
+    if "cross_view" in weights:
+        training["cross_view"] = (
+            "the mask-only half of each batch is drawn as pairs of views of one model; each view's grid is projected "
+            "under the pose predicted from the other view against the other's silhouette (loss_weights.cross_view)"
+        )
     return card

@@ -13,6 +13,9 @@ shapes keeps its pose labels (0: the pose is learned through the projection alon
 
 Self-consistency (the paper's loop): the voxel grid projected under the *predicted* pose must cover the silhouette.
 On mask-only views nothing else about 3D or pose is known, so they carry no voxel, azimuth or elevation loss.
+`--cross-view` (semi only) draws the mask-only half of a batch as pairs of views of one model and adds the loop across
+the pair: the grid predicted from one view, projected under the pose predicted from the other, must cover the other's
+silhouette (a single silhouette says nothing about depth; two views of one object do).
 """
 
 from __future__ import annotations
@@ -101,6 +104,16 @@ def projection_target(mask: torch.Tensor, kind: str = "soft") -> torch.Tensor:
     return F.adaptive_avg_pool2d(mask[:, None], PROJECTION_SIZE)[:, 0]
 
 
+def view_pairs(shape_index: np.ndarray, allowed: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(2n,) view indices [a1, b1, a2, b2, ...]: n models drawn from the `allowed` shapes, two different views each."""
+    views_of = {}
+    for view, shape in enumerate(shape_index):
+        if allowed[shape]:
+            views_of.setdefault(shape, []).append(view)
+    shapes = rng.choice(sorted(views_of), n)
+    return np.concatenate([rng.choice(views_of[s], 2, replace=False) for s in shapes]).astype(np.int64)
+
+
 def make_batch(
     data: ViewBatch,
     index: np.ndarray,
@@ -136,11 +149,18 @@ def make_batch(
 
 
 def losses(
-    model: ShapeNet3D, batch: dict, has_3d: torch.Tensor, project: bool = True, has_pose: torch.Tensor | None = None
+    model: ShapeNet3D,
+    batch: dict,
+    has_3d: torch.Tensor,
+    project: bool = True,
+    has_pose: torch.Tensor | None = None,
+    pairs: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """All loss terms. The voxel term only where `has_3d`, azimuth and elevation terms only where `has_pose` (by
     default the same views: 3D + pose labels); the mask term and the self-consistency term (grid projected under the
-    predicted pose) on every view. `project` False skips the projection (its weight is 0: the semi_noproj ablation)."""
+    predicted pose) on every view. `project` False skips the projection (its weight is 0: the semi_noproj ablation).
+    `pairs` (P, 2) batch rows that are two views of one model: the cross-view term projects each one's grid under
+    the other's predicted pose against the other's silhouette."""
     has_pose = has_3d if has_pose is None else has_pose
     out = model(batch["images"])
     cfg = model.config
@@ -164,6 +184,16 @@ def losses(
             CAMERA_FOV,
         )
         terms["projection"] = per_view.mean()
+        if pairs is not None and len(pairs):
+            source, other = torch.cat([pairs, pairs.flip(1)]).unbind(1)
+            terms["cross_view"] = predicted_pose_projection_loss(
+                torch.sigmoid(out["voxel_logits"][source]),
+                out["azimuth_logits"][other],
+                out["elevation"][other],
+                batch["masks_small"][other],
+                CAMERA_DISTANCE,
+                CAMERA_FOV,
+            ).mean()
     target = azimuth_targets(batch["azimuth"], batch["symmetry"], cfg.azimuth_bins)
     has_azimuth = (target.sum(1) > 0) & has_pose  # mask-only views have no pose label
     log_prob = F.log_softmax(out["azimuth_logits"], dim=1)
@@ -207,6 +237,9 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     log.info("%d of %d shapes are 3D-labelled and mirror-symmetric (flipped)", mirrorable.sum(), len(mirrorable))
     pool_3d, pool_2d = np.flatnonzero(view_labelled), np.flatnonzero(~view_labelled)
     weights = dict(args.weights, projection=0.0) if mode == "semi_noproj" else args.weights
+    cross_view = args.cross_view and mode == "semi"
+    if cross_view:
+        weights = dict(weights, cross_view=args.cross_view)
     start, step, budget = time.time(), 0, minutes * 60
     history = []
 
@@ -217,14 +250,20 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
         lr = args.lr * 0.5 * (1 + math.cos(math.pi * progress()))  # cosine over the budget
         for group in optimiser.param_groups:
             group["lr"] = lr
+        pairs = None
         if mode in ("semi", "semi_noproj"):  # half of each batch has 3D labels, half only masks
             half = args.batch // 2
-            index = np.concatenate([rng.choice(pool_3d, half), rng.choice(pool_2d, args.batch - half)])
+            if cross_view:
+                unlabelled = view_pairs(data.shape_index, ~labelled, (args.batch - half) // 2, rng)
+                pairs = torch.arange(half, half + unlabelled.size).view(-1, 2)
+                index = np.concatenate([rng.choice(pool_3d, args.batch - unlabelled.size), unlabelled])
+            else:
+                index = np.concatenate([rng.choice(pool_3d, half), rng.choice(pool_2d, args.batch - half)])
         else:
             index = rng.choice(pool_3d, args.batch)
         batch = make_batch(data, index, rng, mirrorable, args.projection_target)
         has_3d, has_pose = torch.from_numpy(view_labelled[index]), torch.from_numpy(view_posed[index])
-        terms = losses(model, batch, has_3d, project=weights["projection"] > 0, has_pose=has_pose)
+        terms = losses(model, batch, has_3d, project=weights["projection"] > 0, has_pose=has_pose, pairs=pairs)
         total = sum(weights.get(k, 1.0) * v for k, v in terms.items())
         optimiser.zero_grad(set_to_none=True)
         total.backward()
@@ -303,6 +342,9 @@ def main(argv: list[str] | None = None) -> None:
         "--pose-labels", type=float, default=1.0, help="share of the 3D-labelled shapes that keep pose labels"
     )
     parser.add_argument("--no-save", action="store_true", help="log the validation figures, write no weights")
+    parser.add_argument(
+        "--cross-view", type=float, default=0.0, help="semi: weight of the loop across two views of a mask-only model"
+    )
     parser.add_argument(
         "--labelled", type=float, help="3D-labelled share (default 0.1; furniture: calibration.json's chosen share)"
     )
