@@ -69,6 +69,19 @@ def test_open_clips_fill_their_share_of_an_interpolation_or_prediction_batch():
         assert torch.equal(batch.video, batch.truths[:, 0]) and batch.interpolated is None
 
 
+def test_open_clips_take_shape_motions_place_not_the_real_clips(monkeypatch):
+    from vtl_models.video import batches
+
+    white = lambda rng, n, size, length: np.full((n, length, size, size, 3), 255, np.uint8)  # noqa: E731
+    monkeypatch.setattr(batches, "random_real_clips", white)
+    rng, real = np.random.default_rng(0), []
+    while len(real) < 20:
+        batch = task_batch(rng, 12, VideoConfig(**TINY), 0.25, open_share=0.5)
+        if batch.open.any():
+            real.append(int((batch.video.flatten(1).min(1).values == 1).sum()))
+    assert np.mean(real) == pytest.approx(3, abs=0.6)  # 0.25 x 12 a batch, not 0.25 x the 6 closed clips
+
+
 def test_without_open_clips_the_batch_draws_what_it_drew_before():
     from vtl_models.video.batches import TRAIN_SEEDS
     from vtl_models.video.data import random_task, shape_motion

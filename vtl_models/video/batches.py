@@ -58,12 +58,15 @@ def task_batch(
     rng: np.random.Generator, batch: int, cfg: VideoConfig, real_share: float, open_share: float = 0.0
 ) -> Batch:
     """A random task (random_task) and a batch of `batch` training videos for it; in the interpolation and
-    prediction settings round(open_share * batch) of them are open clips (train seeds, both futures as truths)."""
+    prediction settings round(open_share * batch) of them are open clips (train seeds, both futures as truths), in
+    place of Shape Motion clips (the expected number of real clips stays real_share * batch)."""
     anchor_steps, length = random_task(rng)
     setting = next((name for name, task in TASKS.items() if task == (anchor_steps, length)), None)
     n_open = round(open_share * batch) if setting else 0
     parts = []
     if batch > n_open:
+        if n_open:  # the open clips take Shape Motion's place: as many real clips a batch as without them
+            real_share = min(1.0, real_share * batch / (batch - n_open))
         clips = training_clips(rng, batch - n_open, length, cfg.size, real_share)
         parts.append(np.repeat(clips[:, None], FUTURES, axis=1))
     if n_open:
