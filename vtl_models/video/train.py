@@ -16,17 +16,19 @@ anchor PSNR; default.json is then a card that points at the chosen run's weight 
 no_gan_seedN: the further training seeds of the eval's claim.
 
 Issue 38's mode, `--v2` (the plan in weights/video/default.json's training_note; every part also a flag of its own,
-off by default): half of each interpolation or prediction batch are open clips whose two futures are both targets
-(the K=2 samples matched to them by the cheaper pairing); a posterior encoder q(z | clip) gives one of the K codes
-(KL to N(0, I), --posterior-beta) and the decoder reads z; at anchor steps the latent is the anchor's encoder mean;
-a 32-channel latent; the copy source is the DIS-flow interpolation of the anchors (OpenCV, in the loader); no copy
-target, an L1 penalty on the copy mask where the anchors around a step differ, w_decoded 3; the checkpoint score
-adds the open validation clips' diversity ratio. The full run (size 32, ~90 minutes a seed at 1 thread; seeds 1 and 2
-side by side on the two cores, then seed 0, which writes no_gan, gan and the default):
+off by default; `python -m vtl_models.video.train --help` lists them): half of each interpolation or prediction
+batch are open clips whose two futures are both targets (the K=2 samples matched to them by the cheaper pairing); a
+posterior encoder q(z | clip) gives one of the K codes (KL to N(0, I), --posterior-beta) and the decoder reads z; at
+anchor steps the latent is the anchor's encoder mean; a 32-channel latent; the copy source is the DIS-flow
+interpolation of the anchors (OpenCV, in the loader); no copy target, an L1 penalty on the copy mask where the
+anchors around a step differ, w_decoded 3; the checkpoint score adds the open validation clips' diversity ratio.
+The full run: size 32, 90 minutes a seed at 1 thread; seeds 1 and 2 side by side on the two cores, then seed 0,
+which writes no_gan, gan and the default (replacing the committed runs), then the eval and its claim over 3 seeds:
 
     python -m vtl_models train video --v2 --minutes 4,56,15,15 --threads 1 --seed 1 &
     python -m vtl_models train video --v2 --minutes 4,56,15,15 --threads 1 --seed 2; wait
     python -m vtl_models train video --v2 --minutes 4,56,15,15 --threads 1 --seed 0
+    python -m vtl_models eval video --json --update-card
 """
 
 from __future__ import annotations
@@ -296,3 +298,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     command = "python -m vtl_models train video " + " ".join(shlex.quote(a) for a in argv)
     print(select_default(args.default_gan, command) if args.select_default else train(args))
+
+
+if __name__ == "__main__":  # python -m vtl_models.video.train --help: the flags (`python -m vtl_models` keeps -h)
+    main()
