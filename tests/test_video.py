@@ -133,14 +133,15 @@ def test_baselines_copy_anchors_and_fill_as_promised():
 def test_variety_loss_is_the_best_sample_and_never_above_the_mean():
     from types import SimpleNamespace
 
-    from vtl_models.video.train import completion_losses
+    from vtl_models.video.batches import Batch
+    from vtl_models.video.losses import completion_losses
 
     torch.manual_seed(0)
     model = SRcGAN(VideoConfig())
     video = torch.rand(2, 8, 3, 32, 32) * 2 - 1
     mask = torch.zeros(2, 8)
     mask[:, [0, 7]] = 1
-    terms = completion_losses(model, video, mask, 3, SimpleNamespace(beta=1e-3, w_mean=0.1))
+    terms = completion_losses(model, Batch.of(video, mask), 3, SimpleNamespace(beta=1e-3, w_mean=0.1))
     assert terms["variety"].item() <= terms["mean"].item()
     terms["variety"].backward()
     assert model.temporal.forward_cell.gates.weight.grad.abs().sum() > 0
@@ -151,7 +152,8 @@ def test_copy_target_still_trains_a_saturated_copy_mask():
     # alone gives the compositor almost no gradient; the per-pixel target (decoded closer than the blend) still does
     from types import SimpleNamespace
 
-    from vtl_models.video.train import completion_losses
+    from vtl_models.video.batches import Batch
+    from vtl_models.video.losses import completion_losses
 
     torch.manual_seed(0)
     model = SRcGAN(VideoConfig())
@@ -160,7 +162,7 @@ def test_copy_target_still_trains_a_saturated_copy_mask():
     video = torch.rand(2, 8, 3, 32, 32) * 2 - 1
     mask = torch.zeros(2, 8)
     mask[:, [0, 7]] = 1
-    terms = completion_losses(model, video, mask, 2, SimpleNamespace(beta=1e-3, w_mean=0.1))
+    terms = completion_losses(model, Batch.of(video, mask), 2, SimpleNamespace(beta=1e-3, w_mean=0.1))
     output_grad = torch.autograd.grad(terms["variety"], model.compositor.net[-1].bias, retain_graph=True)[0]
     copy_grad = torch.autograd.grad(terms["copy"], model.compositor.net[-1].bias)[0]
     assert output_grad.abs().item() < 1e-6 < copy_grad.abs().item()

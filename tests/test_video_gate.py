@@ -47,15 +47,15 @@ def test_choose_takes_the_threshold_that_serves_each_set_its_better_path():
 
 
 def test_validation_real_clips_never_share_a_frame_with_the_test_clips(monkeypatch):
-    """The gate's real validation clips (train.validation_set) come from the first half of vtest.avi's held-out end
+    """The gate's real validation clips (validation.validation_set) come from the first half of vtest.avi's held-out end
     and never from tree.avi; the eval's real_vtest test clips from its second half."""
-    from vtl_models.video import data, evaluate, train
+    from vtl_models.video import data, evaluate, validation
 
     frames = np.arange(250, dtype=np.uint8)[:, None, None, None] * np.ones((1, 40, 40, 3), np.uint8)
     read = []
     monkeypatch.setattr(data, "read_video", lambda name: read.append(name) or frames)
-    monkeypatch.setattr(train, "N_VAL", 1)
-    val = train.validation_set(8)["real"]
+    monkeypatch.setattr(validation, "N_VAL", 1)
+    val = validation.validation_set(8)["real"]
     assert read == ["vtest.avi"]
     test = evaluate.test_sets(8, n_test=1, n_open=1)["real_vtest"]
     assert val.max() < test.min() and val.min() >= int(250 * (1 - data.REAL_VAL_SHARE))
@@ -68,7 +68,7 @@ def test_the_served_gate_was_chosen_on_validation_for_these_weights():
     card = read_card("video")
     gate = card.raw["gate"]
     assert gate["weights_sha256"] == card.sha256
-    assert set(gate["validation"]) == {"interpolation", "prediction", "real"}  # train.validation_set's sets
+    assert set(gate["validation"]) == {"interpolation", "prediction", "real"}  # validation.validation_set's sets
     assert gate["chosen_on"].startswith("validation only")
     assert "first half of vtest.avi's held-out end" in gate["chosen_on"]
     for row in gate["validation"].values():  # the shares follow from the threshold and each set's fidelities

@@ -12,7 +12,7 @@ Interpolation: anchors t=1 and t=8 of 8 frames; prediction: anchors t=1..6 of 16
   mean-sample PSNR, each future as the truth); per setting as open_interp_* / open_pred_*;
 - realism: grad_match, how well the samples' spatial gradient energy matches the truth's (min(r, 1/r); blur < 1);
 - real clips, interpolation: tree.avi (real_interp_*, never trained on) and the second half of vtest.avi's held-out
-  end (real_interp_*_vtest; training never reads it; checkpoint choice (train.validation_set) and the gate read only
+  end (real_interp_*_vtest; training never reads it; checkpoint choice (validation.py) and the gate read only
   the first half, though the committed weights were chosen before that split: see the card's caveats).
 Baselines on the same videos: linear_blend, dis_flow, repeat_last (deterministic: their one output under the best5
 and mean keys) and the no_gan ablation (its own card: no gate). claims.gan_vs_no_gan: weights/video/gan[_seedN]

@@ -4,8 +4,8 @@
 
 Signal, read from the input alone: a clip's anchor fidelity, the PSNR of the VAE's reconstruction of its anchor
 frames (metrics.complete_parts). Below the card's `gate.threshold_db` every sample is `metrics.linear_blend`.
-The threshold is chosen on validation only (train.validation_set: Shape Motion validation seeds, interpolation and
-prediction, and the interpolation clips of the first half of vtest.avi's held-out end), never on the eval's test
+The threshold is chosen on validation only (validation.validation_set: Shape Motion validation seeds, interpolation
+and prediction, and the interpolation clips of the first half of vtest.avi's held-out end), never on the eval's test
 clips (tree.avi, that end's second half): of the midpoints between the validation clips' fidelities, the one whose
 served best-of-5 PSNR, averaged over the clips of each set and then over the sets, is highest (the lowest on a tie).
 """
@@ -54,7 +54,7 @@ def gate_record(name: str, command: str) -> dict:
     """Choose the gate of weights/video/<name> on validation: the card's `gate` entry, with the validation figures."""
     from vtl_models.hub import load_model
     from vtl_models.video.predictor import build
-    from vtl_models.video.train import N_VAL, validation_set
+    from vtl_models.video.validation import N_VAL, validation_set
 
     model, card = load_model("video", name, build)
     val = validation_set(model.cfg.size)
@@ -82,7 +82,7 @@ def gate_record(name: str, command: str) -> dict:
         "sets' means; the lowest threshold on a tie)",
         "chosen_on": f"validation only: Shape Motion val seeds ({N_VAL} interpolation, {N_VAL} prediction) and "
         f"{len(val.get('real', []))} interpolation clips from the first half of vtest.avi's held-out end "
-        "(train.validation_set); never tree.avi or that end's second half, the eval's test clips",
+        "(validation.validation_set); never tree.avi or that end's second half, the eval's test clips",
         "validation": sets,
         "weights_sha256": card.sha256,
         "command": command,

@@ -60,7 +60,8 @@ def complete_parts(
     out: dict[str, list] = {"video": [], "decoded": [], "copy_mask": [], "fidelity": []}
     for start in range(0, n, batch):
         x = to_input(videos[start : start + batch], device, card_input)
-        parts = model(x, mask_row.expand(len(x), -1), codes[start : start + batch])
+        fill = flow_interpolation(videos[start : start + batch], steps, model.cfg, device, card_input)
+        parts = model(x, mask_row.expand(len(x), -1), codes[start : start + batch], fill)
         out["video"].append(to_uint8(parts["video"], card_input))
         out["decoded"].append(to_uint8(parts["decoded"], card_input))
         out["copy_mask"].append(to_numpy(parts["copy_mask"][:, :, :, 0]).astype(np.float32))
@@ -73,6 +74,19 @@ def complete_parts(
         parts["video"][i] = linear_blend(videos[i], steps)
         parts["copy_mask"][i] = 1.0
     return parts
+
+
+def flow_interpolation(
+    videos: np.ndarray, anchor_steps, cfg, device: torch.device | str = "cpu", card_input: dict | None = None
+) -> torch.Tensor | None:
+    """The copy source a model with `cfg.copy_source` "dis_flow" needs: `dis_flow` of each video's anchors, float
+    (B, T, 3, H, W) as the model reads its input; None for "blend" (the model blends the anchors itself).
+    videos: uint8 (B, T, H, W, 3), only the anchor frames are read."""
+    if cfg.copy_source == "blend":
+        return None
+    if cfg.copy_source != "dis_flow":
+        raise ValueError(f"unknown copy_source {cfg.copy_source!r}: blend or dis_flow")
+    return to_input(np.stack([dis_flow(v, anchor_steps) for v in videos]), device, card_input)
 
 
 def complete(

@@ -5,6 +5,10 @@ Shapes: videos are (B, T, 3, H, W) in [-1, 1]; `mask` is (B, T) with 1 at the an
 (B, T, C, H/4, W/4). The generator fills every step from the anchors' latents, the mask and a per-sample stochastic
 code, then decodes each step and composites the decoded frame with the time-weighted blend of the nearest anchors
 through a predicted mask (so static background, which the small latent blurs, can be copied from the anchors).
+
+Issue 38's mechanisms are config fields whose defaults are the committed architecture: a posterior encoder
+q(z | whole clip) for training's posterior sample, the code read by the decoder too, the anchors' own encoder means as
+the latents at anchor steps, and the DIS-flow interpolation of the anchors as the copy source.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ class VideoConfig:
     hidden: int = 32  # ConvGRU state channels, per direction
     code_dim: int = 8  # the per-sample stochastic code z
     disc_width: int = 32
+    # issue 38; the defaults are the committed architecture
+    posterior: bool = False  # a posterior encoder q(z | whole clip): training draws one of the K codes from it
+    decoder_code: bool = False  # the decoder reads z too, not only the ConvGRU: the code must shape the frames
+    anchor_latent_is_mean: bool = False  # at anchor steps the latent is the anchor's encoder mean (and z is 0)
+    copy_source: str = "blend"  # what the compositor copies: "blend" (time-weighted) or "dis_flow" (OpenCV)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -54,20 +63,26 @@ class FrameEncoder(nn.Module):
 
 
 class FrameDecoder(nn.Module):
-    """VAE decoder p(x | s): latent (N, C, H/4, W/4) -> features at full size and an RGB frame in [-1, 1]."""
+    """VAE decoder p(x | s[, z]): latent (N, C, H/4, W/4) and, with `decoder_code`, the code (N, Z) broadcast over the
+    grid -> features at full size and an RGB frame in [-1, 1]."""
 
     def __init__(self, cfg: VideoConfig):
         super().__init__()
         w = cfg.width
+        self.code_dim = cfg.code_dim if cfg.decoder_code else 0
         self.net = nn.Sequential(
-            nn.Conv2d(cfg.latent_channels, 2 * w, 3, 1, 1), _act(),
+            nn.Conv2d(cfg.latent_channels + self.code_dim, 2 * w, 3, 1, 1), _act(),
             nn.Conv2d(2 * w, 2 * w, 3, 1, 1), _act(),
             nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(2 * w, w, 3, 1, 1), _act(),
             nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(w, cfg.full_res_channels, 3, 1, 1), _act(),
         )  # fmt: skip
         self.rgb = nn.Conv2d(cfg.full_res_channels, 3, 3, 1, 1)
 
-    def forward(self, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, s: torch.Tensor, code: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """`code` is read only with `decoder_code`; None there is the prior's mean, 0 (a single frame's VAE pass)."""
+        if self.code_dim:
+            code = s.new_zeros(len(s), self.code_dim) if code is None else code
+            s = torch.cat([s, code[:, :, None, None].expand(-1, -1, *s.shape[-2:])], 1)
         features = self.net(s)
         return features, torch.tanh(self.rgb(features))
 
@@ -100,6 +115,28 @@ class ConvGRUCell(nn.Module):
         update, reset = torch.sigmoid(self.gates(torch.cat([x, h], 1))).chunk(2, 1)
         candidate = torch.tanh(self.candidate(torch.cat([x, reset * h], 1)))
         return (1 - update) * h + update * candidate
+
+
+class PosteriorEncoder(nn.Module):
+    """q(z | whole clip): the clip (B, T, 3, H, W) with its anchor flag -> mean and log-variance of the code (B, Z).
+
+    Training only: one of the K samples takes its code from here (the others from the prior N(0, I)), so what the
+    anchors leave open (a turn's time and direction) has a place in z; inference samples the prior."""
+
+    def __init__(self, cfg: VideoConfig):
+        super().__init__()
+        w = cfg.disc_width // 2
+        self.net = nn.Sequential(
+            nn.Conv3d(4, w, (3, 4, 4), (1, 2, 2), (1, 1, 1)), _act(),
+            nn.Conv3d(w, 2 * w, (3, 4, 4), (2, 2, 2), (1, 1, 1)), _act(),
+            nn.AdaptiveAvgPool3d((1, 4, 4)), nn.Flatten(),  # over time; a 4x4 grid keeps where things went
+        )  # fmt: skip
+        self.head = nn.Linear(2 * w * 16, 2 * cfg.code_dim)
+
+    def forward(self, video: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        flag = mask[:, :, None, None, None].expand(-1, -1, 1, *video.shape[-2:])
+        mean, logvar = self.head(self.net(torch.cat([video, flag], 2).transpose(1, 2))).chunk(2, dim=1)
+        return mean, logvar.clamp(-10, 5)
 
 
 class TemporalGenerator(nn.Module):
@@ -164,12 +201,14 @@ def anchor_blend(video: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (1 - weight) * prev + weight * nxt
 
 
-def copy_source(video: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """What the compositor may copy and a cue for where to: the anchors' blend and |prev - next| (B, T, 6, H, W);
-    where the anchors around a step agree, the content there did not move."""
+def copy_source(video: torch.Tensor, mask: torch.Tensor, interpolated: torch.Tensor | None = None) -> torch.Tensor:
+    """What the compositor may copy and a cue for where to: the anchors' blend (or `interpolated`, another fill from
+    the anchors alone, (B, T, 3, H, W)) and |prev - next| (B, T, 6, H, W); where the anchors around a step agree, the
+    content there did not move."""
     prev, nxt, weight = anchor_pair(video, mask)
     w = weight[:, :, None, None, None]
-    return torch.cat([(1 - w) * prev + w * nxt, (prev - nxt).abs()], 2)
+    fill = (1 - w) * prev + w * nxt if interpolated is None else interpolated
+    return torch.cat([fill, (prev - nxt).abs()], 2)
 
 
 class SRcGAN(nn.Module):
@@ -182,15 +221,22 @@ class SRcGAN(nn.Module):
         self.decoder = FrameDecoder(cfg)
         self.temporal = TemporalGenerator(cfg)
         self.compositor = Compositor(cfg)
+        if cfg.posterior:
+            self.posterior = PosteriorEncoder(cfg)
 
     def reconstruct(self, frames: torch.Tensor) -> torch.Tensor:
         """VAE reconstruction (posterior mean) of frames (N, 3, H, W)."""
         return self.decoder(self.encoder(frames)[0])[1]
 
-    def forward(self, video: torch.Tensor, mask: torch.Tensor, code: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, video: torch.Tensor, mask: torch.Tensor, code: torch.Tensor, interpolated: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         """Fill a video from its anchors, once per code. video (B, T, 3, H, W) (only anchor steps are read),
-        mask (B, T), code (B, K, Z) -> dict of (B, K, T, ...): video, decoded, copy_mask (and its logits), blend (the
-        copy source), latents."""
+        mask (B, T), code (B, K, Z); `interpolated` (B, T, 3, H, W): the anchors' DIS-flow interpolation, required
+        when the config's copy_source is "dis_flow" (metrics.flow_interpolation). -> dict of (B, K, T, ...): video,
+        decoded, copy_mask (and its logits), blend (the copy source), latents."""
+        if (self.cfg.copy_source == "dis_flow") != (interpolated is not None):
+            raise ValueError(f"copy_source {self.cfg.copy_source!r}: give `interpolated` exactly when it is dis_flow")
         b, t = mask.shape
         k = code.shape[1]
         steps = mask.flatten() > 0.5
@@ -199,9 +245,15 @@ class SRcGAN(nn.Module):
         anchor_latents = mean.new_zeros(b * t, *mean.shape[1:])
         anchor_latents[steps] = mean
         repeat = lambda x: x.repeat_interleave(k, 0)  # noqa: E731  (B, ...) -> (B*K, ...)
-        latents = self.temporal(repeat(anchor_latents.unflatten(0, (b, t))), repeat(mask), code.flatten(0, 1))
-        features, decoded = self.decoder(latents.flatten(0, 1))
-        source = repeat(copy_source(video, mask)).flatten(0, 1)
+        anchor_latents = repeat(anchor_latents.unflatten(0, (b, t)))
+        latents = self.temporal(anchor_latents, repeat(mask), code.flatten(0, 1))
+        step_code = code.flatten(0, 1)[:, None].expand(-1, t, -1)  # (B*K, T, Z): what the decoder reads, if it does
+        if self.cfg.anchor_latent_is_mean:  # decoded anchors are then the VAE's reconstruction of the anchors
+            at_anchor = repeat(mask)[:, :, None] > 0.5
+            latents = torch.where(at_anchor[..., None, None], anchor_latents, latents)
+            step_code = torch.where(at_anchor, torch.zeros_like(step_code), step_code)
+        features, decoded = self.decoder(latents.flatten(0, 1), step_code.flatten(0, 1))
+        source = repeat(copy_source(video, mask, interpolated)).flatten(0, 1)
         out, m, logits = self.compositor(features, decoded, source)
         unflat = lambda x: x.unflatten(0, (b, k, t))  # noqa: E731
         latents = latents.unflatten(0, (b, k))

@@ -3,16 +3,32 @@
     python -m vtl_models train video --minutes 4,36,10,10
 
 Stage 1: the VAE (frame encoder/decoder) on single frames. Stage 2: the recurrent temporal generator and the
-compositor with the VAE, reconstruction losses only: the best of K samples per video is pulled to the truth (the
-variety loss that keeps the stochastic code in use), all samples weakly, and the decoded path has its own best-of-K
-term. Stage 3: two equal-time continuations from that checkpoint: without discriminators (`no_gan`, the ablation)
-and with the frame and video discriminators (hinge loss) added (`gan`). Every stage is validated every
---val-minutes and keeps its best checkpoint by the validation score: best-of-5 PSNR (interpolation + prediction) on
-Shape Motion validation seeds, less any shortfall against the linear blend on real clips from the part of vtest.avi
-that training never reads. The default is no_gan unless --default-gan (given only once claims.gan_vs_no_gan has
-won over >= 3 seeds a side) and the GAN loses neither that score nor anchor PSNR; default.json is then a card that
-points at the chosen run's weight file (`selected` names it; `--select-default` redoes only this choice on the
-committed runs). `--seed N` (N > 0) writes gan_seedN and no_gan_seedN: the further training seeds of the eval's claim.
+compositor with the VAE, reconstruction losses only (vtl_models.video.losses): the best of K samples per video is
+pulled to the truth (the variety loss that keeps the stochastic code in use), all samples weakly, and the decoded
+path has its own best-of-K term. Stage 3: two equal-time continuations from that checkpoint: without discriminators
+(`no_gan`, the ablation) and with the frame and video discriminators (hinge loss) added (`gan`). Every stage is
+validated every --val-minutes and keeps its best checkpoint by the validation score (vtl_models.video.validation):
+best-of-5 PSNR (interpolation + prediction) on Shape Motion validation seeds, less any shortfall against the linear
+blend on real clips from the part of vtest.avi that training never reads. The default is no_gan unless --default-gan
+(given only once claims.gan_vs_no_gan has won over >= 3 seeds a side) and the GAN loses neither that score nor
+anchor PSNR; default.json is then a card that points at the chosen run's weight file (`selected` names it;
+`--select-default` redoes only this choice on the committed runs). `--seed N` (N > 0) writes gan_seedN and
+no_gan_seedN: the further training seeds of the eval's claim.
+
+Issue 38's mode, `--v2` (the plan in weights/video/default.json's training_note; every part also a flag of its own,
+off by default; `python -m vtl_models.video.train --help` lists them): half of each interpolation or prediction
+batch are open clips whose two futures are both targets (the K=2 samples matched to them by the cheaper pairing); a
+posterior encoder q(z | clip) gives one of the K codes (KL to N(0, I), --posterior-beta) and the decoder reads z; at
+anchor steps the latent is the anchor's encoder mean; a 32-channel latent; the copy source is the DIS-flow
+interpolation of the anchors (OpenCV, in the loader); no copy target, an L1 penalty on the copy mask where the
+anchors around a step differ, w_decoded 3; the checkpoint score adds the open validation clips' diversity ratio.
+The full run: size 32, 90 minutes a seed at 1 thread; seeds 1 and 2 side by side on the two cores, then seed 0,
+which writes no_gan, gan and the default (replacing the committed runs), then the eval and its claim over 3 seeds:
+
+    python -m vtl_models train video --v2 --minutes 4,56,15,15 --threads 1 --seed 1 &
+    python -m vtl_models train video --v2 --minutes 4,56,15,15 --threads 1 --seed 2; wait
+    python -m vtl_models train video --v2 --minutes 4,56,15,15 --threads 1 --seed 0
+    python -m vtl_models eval video --json --update-card
 """
 
 from __future__ import annotations
@@ -25,181 +41,57 @@ import time
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 from tqdm import tqdm
 
 from vtl_models.common import seed_everything
 from vtl_models.hub import save_weights
-from vtl_models.video.data import (
-    SPLIT_OFFSET,
-    TASKS,
-    random_real_clips,
-    random_task,
-    shape_batch,
-    shape_motion,
-    test_real_clips,
-)
-from vtl_models.video.metrics import complete, linear_blend, mean_scores, to_input
-from vtl_models.video.model import (
-    FrameDiscriminator,
-    SRcGAN,
-    VideoConfig,
-    VideoDiscriminator,
-    condition_of,
-    hinge_d,
-    kl_divergence,
-)
+from vtl_models.video.batches import task_batch, training_videos
+from vtl_models.video.card import run_card
+from vtl_models.video.futures import FUTURES
+from vtl_models.video.losses import adversarial_step, completion_losses, generator_loss, vae_loss
+from vtl_models.video.model import FrameDiscriminator, SRcGAN, VideoConfig, VideoDiscriminator
+from vtl_models.video.validation import validate, validation_set
 
 log = logging.getLogger("vtl.video.train")
-TRAINED_ON = (
-    "procedurally generated Shape Motion clips at 32x32 pixels (1-3 coloured circles, squares and triangles moving, "
-    "bouncing, turning, rotating and scaling; 8-16 frames) with a 20% share of real street-camera clips from "
-    "OpenCV's vtest.avi. tree.avi, the real test clip, was never trained on. Other videos are accepted (cropped to "
-    "a centre square, resized to 32x32) but lie outside what the model learned."
-)
-DEVIATIONS = [
-    "32x32 frames instead of 64x64 and a ~0.3M-parameter generator: 2 CPU cores, at most 90 minutes of training.",
-    "Shape Motion is regenerated here (no KTH or MUG on this machine); real clips from opencv-doc instead.",
-    "The frame latent is spatial (16 x 8 x 8) and the recurrent model is a bidirectional ConvGRU over it, so "
-    "interpolation sees the anchors after a step as well as before.",
-    "The decoded frame is composited with the time-weighted blend of the nearest anchors through a predicted mask "
-    "(the model chooses where to copy static content); at anchor steps the blend is the anchor itself.",
-    "Diversity from a per-sample code trained with a best-of-K (variety) reconstruction loss, K=2, beside the "
-    "adversarial loss; no posterior network for the code.",
-]
-N_VAL = int(__import__("os").environ.get("VTL_VIDEO_NVAL", 48))  # validation videos per task
-TRAIN_SEEDS = SPLIT_OFFSET["val"]  # training seeds are drawn from 0 .. this - 1
+V2 = {  # issue 38's plan: what `--v2` sets; any flag given on the command line still wins
+    "open_share": 0.5,
+    "posterior": True,
+    "decoder_code": True,
+    "anchor_mean": True,
+    "latent_channels": 32,
+    "copy_source": "dis_flow",
+    "w_copy": 0.0,
+    "w_copy_moved": 1.0,
+    "w_decoded": 3.0,
+    "val_open": 24,
+}
 
 
-def training_videos(rng: np.random.Generator, n: int, length: int, size: int, real_share: float) -> torch.Tensor:
-    """A batch of random training videos (float, [-1, 1]); `real_share` of them are vtest.avi clips."""
-    n_real = int(rng.binomial(n, real_share))
-    seeds = rng.integers(0, TRAIN_SEEDS, n - n_real)
-    videos = [np.stack([shape_motion(int(s), size, length) for s in seeds])] if n > n_real else []
-    real = random_real_clips(rng, n_real, size, length) if n_real else None
-    if real is not None:
-        videos.append(real)
-    return to_input(np.concatenate(videos))
-
-
-def validation_set(size: int) -> dict[str, np.ndarray]:
-    """The fixed validation videos per task (never the test seeds) and, as "real", interpolation clips from the first
-    half of vtest.avi's last part, which training never reads (consecutive frames, as the tree.avi test clips are);
-    the eval's real_interp_psnr_vtest uses its second half."""
-    tasks = enumerate(TASKS.items())
-    val = {task: shape_batch("val", i * N_VAL, N_VAL, size, length) for i, (task, (_, length)) in tasks}
-    real = test_real_clips(size, TASKS["interpolation"][1], "vtest.avi", validation=True, half=0)
-    return val if real is None else {**val, "real": real}
-
-
-def validate(model: SRcGAN, val: dict[str, np.ndarray]) -> dict[str, float]:
-    """Best-of-5 and mean PSNR, anchor PSNR, diversity per task, plus a sharpness ratio (model / truth gradients);
-    on the real clips, best-of-5 interpolation PSNR against the linear blend's. `score` ranks checkpoints: the mean
-    best-of-5 PSNR of interpolation and prediction, less any shortfall against the blend on the real clips."""
-    model.eval()
-    out = {}
-    for task, videos in val.items():
-        steps = TASKS["interpolation" if task == "real" else task][0]
-        samples = complete(model, videos, steps, samples=5, seed=1)
-        scores = mean_scores(videos, samples, steps, with_ssim=False)
-        if task == "real":
-            blend = np.stack([linear_blend(v, steps) for v in videos])[:, None]
-            out["real_psnr_best"] = round(scores["psnr_best"], 3)
-            out["real_blend_psnr"] = round(mean_scores(videos, blend, steps, with_ssim=False)["psnr_best"], 3)
-            continue
-        out.update({f"{task}_{k}": round(v, 3) for k, v in scores.items()})
-        grad = lambda v: np.abs(np.diff(v.astype(np.float32), axis=-2)).mean()  # noqa: E731
-        out[f"{task}_sharpness"] = round(float(grad(samples) / grad(videos)), 3)
-    out["best5_psnr"] = round((out["interpolation_psnr_best"] + out["prediction_psnr_best"]) / 2, 3)
-    shortfall = min(0.0, out["real_psnr_best"] - out["real_blend_psnr"]) if "real_psnr_best" in out else 0.0
-    out["score"] = round(out["best5_psnr"] + shortfall, 3)
-    model.train()
-    return out
-
-
-def vae_loss(model: SRcGAN, frames: torch.Tensor, beta: float) -> torch.Tensor:
-    mean, logvar = model.encoder(frames)
-    sample = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
-    return F.l1_loss(model.decoder(sample)[1], frames) + beta * kl_divergence(mean, logvar)
-
-
-def completion_losses(model: SRcGAN, video: torch.Tensor, mask: torch.Tensor, k: int, args) -> dict:
-    """Reconstruction terms of a batch: variety (best of K), mean over K, anchors, and the VAE on the anchors."""
-    code = torch.randn(video.shape[0], k, model.cfg.code_dim)
-    out = model(video, mask, code)
-    error = (out["video"] - video[:, None]).abs().mean((3, 4, 5))  # (B, K, T)
-    free = (1 - mask)[:, None]
-    per_sample = (error * free).sum(2) / free.sum(2)  # (B, K)
-    anchors = mask[:, None]
-    anchor_error = ((error * anchors).sum(2) / anchors.sum(2)).mean()
-    anchor_frames = video.flatten(0, 1)[mask.flatten() > 0.5]
-    # the decoded path gets its own best-of-K term: otherwise copying the anchors' blend everywhere (the compositor's
-    # easy minimum, found within a few hundred steps) starves it of gradient and the samples never differ
-    decoded_error = (out["decoded"] - video[:, None]).abs().mean((3, 4, 5))
-    decoded = (decoded_error * free).sum(2) / free.sum(2)
-    # the copy mask's own target: copy the blend where, per pixel, it is closer to the truth than the decoded frame;
-    # unlike the output loss alone, this keeps a gradient once the mask has saturated at "copy everywhere"
-    truth = video[:, None]
-    closer = (out["blend"] - truth).abs().mean(3, keepdim=True) <= (out["decoded"] - truth).abs().mean(3, keepdim=True)
-    copy_target = F.binary_cross_entropy_with_logits(out["copy_logits"], closer.float())
-    return {
-        "out": out,
-        "decoded": decoded.min(1).values.mean() + args.w_mean * decoded.mean(),
-        "variety": per_sample.min(1).values.mean(),
-        "mean": per_sample.mean(),
-        "anchor": anchor_error,
-        "vae": vae_loss(model, anchor_frames, args.beta),
-        "copy": copy_target,
-    }
-
-
-def task_batch(rng: np.random.Generator, batch: int, size: int, real_share: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """A random task (interpolation or prediction) and a batch of training videos for it: (videos (B, T, 3, H, W),
-    anchor mask (B, T), 1 at the anchor steps)."""
-    anchor_steps, length = random_task(rng)
-    video = training_videos(rng, batch, length, size, real_share)
-    mask = torch.zeros(len(video), length)
-    mask[:, list(anchor_steps)] = 1.0
-    return video, mask
-
-
-def adversarial_step(
-    frame_d: FrameDiscriminator,
-    video_d: VideoDiscriminator,
-    d_opt: torch.optim.Optimizer,
-    video: torch.Tensor,
-    mask: torch.Tensor,
-    samples: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """One hinge-loss step of the frame and video discriminators (real `video` against the detached `samples`,
-    (B, K, T, 3, H, W)), then the generator's adversarial term against the stepped discriminators.
-
-    Returns:
-        (the discriminators' loss, the generator's adversarial loss g_adv, to be weighted into its loss).
-    """
-    fake = samples.flatten(0, 1)  # (B*K, T, 3, H, W)
-    cond = condition_of(video, mask)
-    fake_cond = cond.repeat_interleave(samples.shape[1], 0)
-    d_loss = hinge_d(video_d(video, cond), video_d(fake.detach(), fake_cond)) + hinge_d(
-        frame_d(video.flatten(0, 1), cond.flatten(0, 1)),
-        frame_d(fake.detach().flatten(0, 1), fake_cond.flatten(0, 1)),
+def config_of(args) -> VideoConfig:
+    """The architecture a run's arguments ask for."""
+    return VideoConfig(
+        size=args.size,
+        latent_channels=args.latent_channels,
+        posterior=args.posterior,
+        decoder_code=args.decoder_code,
+        anchor_latent_is_mean=args.anchor_mean,
+        copy_source=args.copy_source,
     )
-    d_opt.zero_grad(set_to_none=True)
-    d_loss.backward()
-    d_opt.step()
-    g_adv = -video_d(fake, fake_cond).mean()
-    g_adv = g_adv - frame_d(fake.flatten(0, 1), fake_cond.flatten(0, 1)).mean()
-    return d_loss, g_adv
+
+
+def running(stage_end: float, step: int, max_steps: int) -> bool:
+    """A stage goes on until its minutes are up (or, with --max-steps, its steps)."""
+    return time.time() < stage_end and not (max_steps and step >= max_steps)
 
 
 def train(args) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
-    cfg = VideoConfig(size=args.size)
+    cfg = config_of(args)
     model = SRcGAN(cfg)
     minutes = [float(m) for m in args.minutes.split(",")]
-    val = validation_set(cfg.size)
+    val = validation_set(cfg.size, args.val_open)
     history: dict[str, list] = {"vae": []}
     results, steps = {}, {}
     start = time.time()
@@ -208,7 +100,7 @@ def train(args) -> dict:
     opt = torch.optim.Adam(model.parameters(), args.lr)
     stage_end, step = time.time() + 60 * minutes[0], 0
     with tqdm(desc="stage 1 VAE", unit="step", file=sys.stderr, mininterval=15) as bar:
-        while time.time() < stage_end:
+        while running(stage_end, step, args.max_steps):
             frames = training_videos(rng, args.batch, 4, cfg.size, args.real_share).flatten(0, 1)
             loss = vae_loss(model, frames, args.beta)
             opt.zero_grad(set_to_none=True)
@@ -237,13 +129,13 @@ def train(args) -> dict:
         stage_end, step = time.time() + 60 * stage_minutes, 0
         next_check, best = time.time() + 60 * args.val_minutes, None
         with tqdm(desc=f"stage {stage}", unit="step", file=sys.stderr, mininterval=15) as bar:
-            while time.time() < stage_end:
-                video, mask = task_batch(rng, args.batch, cfg.size, args.real_share)
-                terms = completion_losses(model, video, mask, args.samples, args)
-                loss = terms["variety"] + args.w_mean * terms["mean"] + args.w_anchor * terms["anchor"] + terms["vae"]
-                loss = loss + args.w_decoded * terms["decoded"] + args.w_copy * terms["copy"]
+            while running(stage_end, step, args.max_steps):
+                batch = task_batch(rng, args.batch, cfg, args.real_share, args.open_share)
+                terms = completion_losses(model, batch, args.samples, args)
+                loss = generator_loss(terms, args)
                 if adversarial:
-                    d_loss, g_adv = adversarial_step(frame_d, video_d, d_opt, video, mask, terms["out"]["video"])
+                    samples = terms["out"]["video"]
+                    d_loss, g_adv = adversarial_step(frame_d, video_d, d_opt, batch.video, batch.mask, samples)
                     loss = loss + args.w_adv * g_adv
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -257,7 +149,7 @@ def train(args) -> dict:
                     history.setdefault(stage, []).append(row)
                     bar.set_postfix(variety=row[1], anchor=row[2])
                 bar.update()
-                if time.time() >= next_check or time.time() >= stage_end:
+                if time.time() >= next_check or not running(stage_end, step, args.max_steps):
                     best = checkpoint(model, val, step, best, history.setdefault(f"{stage}_validation", []))
                     next_check = time.time() + 60 * args.val_minutes
         if best is None:  # a zero budget: the stage's starting point
@@ -269,7 +161,8 @@ def train(args) -> dict:
         if stage == "recurrent":
             branch_point = {k: v.clone() for k, v in model.state_dict().items()}
             continue
-        save(stage, model, cfg, args, steps, history, results, time.time() - start)
+        record = {"seconds": time.time() - start, "steps": steps, "history": history, "results": results}
+        save(stage, model, cfg, args, record)
     return results
 
 
@@ -338,76 +231,74 @@ def select_default(default_gan: bool, command: str) -> str:
     return chosen
 
 
-def save(stage, model, cfg, args, steps, history, results, seconds) -> None:
-    """Write the stage's weights and card; after the GAN stage also the default (select_default)."""
+def save(stage: str, model: SRcGAN, cfg: VideoConfig, args, record: dict) -> None:
+    """Write the stage's weights and card (card.run_card; `record` without the command); after the GAN stage also
+    the default (select_default)."""
     command = "python -m vtl_models train video " + " ".join(shlex.quote(a) for a in args.argv)
-    card = {
-        "config": cfg.to_dict(),
-        "input": {"size": cfg.size, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "frames": 16},
-        "trained_on": TRAINED_ON,
-        "licence": "No pretrained parts. Training clips from vtest.avi, an OpenCV sample video (Debian opencv-doc, "
-        "OpenCV licence); Shape Motion is generated here.",
-        "deviations_from_paper": DEVIATIONS,
-        "anchor_frames": "The model's own output at anchor steps: the compositor may copy the anchor there (its copy "
-        "source at an anchor step is the anchor itself), so anchor_psnr measures that learned copy; vae_anchor_psnr "
-        "in the eval is the VAE's own reconstruction of the anchors. Nothing is pasted after the model, except where "
-        "the gate serves the plain linear blend of the anchors instead (card `gate`).",
-        "training": {
-            "command": command,
-            "stage": stage,
-            "seconds": round(seconds),
-            "steps": dict(steps),
-            "batch": args.batch,
-            "samples_per_video": args.samples,
-            "loss_weights": {
-                "mean": args.w_mean,
-                "anchor": args.w_anchor,
-                "decoded": args.w_decoded,
-                "copy": args.w_copy,
-                "adv": args.w_adv if stage == "gan" else 0,
-            },
-            "kl_beta": args.beta,
-            "real_share": args.real_share,
-            "data_seed": f"Shape Motion train seeds 0..{TRAIN_SEEDS - 1} (random), val {SPLIT_OFFSET['val']}.., "
-            f"test {SPLIT_OFFSET['test']}..; vtest.avi clips (train); tree.avi held out (test)",
-            "history": history,
-            "validation": results,
-        },
-    }
+    card = run_card(stage, cfg, args, {**record, "command": command})
     save_weights("video", stage if args.seed == 0 else f"{stage}_seed{args.seed}", model.state_dict(), card)
     if stage == "gan" and args.seed == 0:  # further seeds are the claim's, never the default
         select_default(args.default_gan, command)
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The training arguments; `--v2` first sets V2's defaults (issue 38's plan), which any flag given overrides."""
+    parser = argparse.ArgumentParser(
+        prog="python -m vtl_models train video",
+        description=__doc__.splitlines()[0],
+        epilog=__doc__[__doc__.index("Issue 38's mode") :],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("--minutes", default="4,36,10,10", help="budgets: VAE, recurrent, then each continuation (no_gan, gan)")
+    add("--size", type=int, default=32)
+    add("--batch", type=int, default=12)
+    add("--samples", type=int, default=2, help="K samples per video for the variety loss")
+    add("--lr", type=float, default=1e-3, help="recurrent stage; the continuations run at half")
+    add("--val-minutes", type=float, default=8, help="validate this often; each stage keeps its best")
+    add("--lr-d", type=float, default=2e-4)
+    add("--beta", type=float, default=1e-3, help="KL weight of the VAE")
+    add("--w-mean", type=float, default=0.1)
+    add("--w-anchor", type=float, default=2.0)
+    add("--w-adv", type=float, default=0.01)
+    add("--w-decoded", type=float, default=1.0, help="best-of-K loss on the decoded path alone")
+    add("--w-copy", type=float, default=0.0, help="the copy mask's per-pixel target (0: off)")
+    add("--real-share", type=float, default=0.2)
+    add("--threads", type=int, default=2)
+    add("--seed", type=int, default=0, help="N > 0 writes gan_seedN and no_gan_seedN (the claim's)")
+    add("--default-gan", action="store_true", help="let the GAN be the default (only once it has won the claim)")
+    add("--select-default", action="store_true", help="only make the trained gan or no_gan run the default (no copy)")
+    add("--max-steps", type=int, default=0, help="also end each stage after this many steps (smoke runs; 0: no cap)")
+    v2 = parser.add_argument_group("issue 38 (--v2 sets: " + ", ".join(f"{k}={v}" for k, v in V2.items()) + ")")
+    v2.add_argument("--v2", action="store_true", help="the plan's mode: the defaults of this group as listed")
+    v2.add_argument("--open-share", type=float, default=0.0, help="share of open clips (both futures as truths)")
+    flag = argparse.BooleanOptionalAction
+    v2.add_argument("--posterior", action=flag, default=False, help="one of the K codes from q(z | clip)")
+    v2.add_argument("--posterior-beta", type=float, default=1e-3, help="KL weight of the posterior code")
+    v2.add_argument("--decoder-code", action=flag, default=False, help="the decoder reads z too")
+    v2.add_argument("--anchor-mean", action=flag, default=False, help="anchor steps' latent = their encoder mean")
+    v2.add_argument("--latent-channels", type=int, default=16, help="channels of the VAE's spatial latent")
+    v2.add_argument("--copy-source", choices=("blend", "dis_flow"), default="blend", help="what the compositor copies")
+    v2.add_argument(
+        "--w-copy-moved", type=float, default=0.0, help="L1 on the copy mask where the anchors around a step differ"
+    )
+    v2.add_argument("--val-open", type=int, default=0, help="open validation clips per setting (score + ratio)")
+    if parser.parse_known_args(argv)[0].v2:
+        parser.set_defaults(**V2)
+    args = parser.parse_args(argv)
+    if args.open_share and args.samples < FUTURES:
+        parser.error(f"--open-share needs --samples >= {FUTURES}: one sample per future")
+    args.argv = argv
+    return args
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m vtl_models train video", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--minutes", default="4,36,10,10", help="budgets: VAE, recurrent, then each continuation (no_gan, gan)"
-    )
-    parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--batch", type=int, default=12)
-    parser.add_argument("--samples", type=int, default=2, help="K samples per video for the variety loss")
-    parser.add_argument("--lr", type=float, default=1e-3, help="recurrent stage; the continuations run at half")
-    parser.add_argument("--val-minutes", type=float, default=8, help="validate this often; each stage keeps its best")
-    parser.add_argument("--lr-d", type=float, default=2e-4)
-    parser.add_argument("--beta", type=float, default=1e-3, help="KL weight of the VAE")
-    parser.add_argument("--w-mean", type=float, default=0.1)
-    parser.add_argument("--w-anchor", type=float, default=2.0)
-    parser.add_argument("--w-adv", type=float, default=0.01)
-    parser.add_argument("--w-decoded", type=float, default=1.0, help="best-of-K loss on the decoded path alone")
-    parser.add_argument("--w-copy", type=float, default=0.0, help="the copy mask's per-pixel target (0: off)")
-    parser.add_argument("--real-share", type=float, default=0.2)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0, help="N > 0 writes gan_seedN and no_gan_seedN (the claim's)")
-    parser.add_argument(
-        "--default-gan", action="store_true", help="let the GAN be the default (only once it has won the claim)"
-    )
-    parser.add_argument(
-        "--select-default", action="store_true", help="only make the trained gan or no_gan run the default (no copy)"
-    )
-    args = parser.parse_args(argv)
-    args.argv = argv
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     command = "python -m vtl_models train video " + " ".join(shlex.quote(a) for a in argv)
     print(select_default(args.default_gan, command) if args.select_default else train(args))
+
+
+if __name__ == "__main__":  # python -m vtl_models.video.train --help: the flags (`python -m vtl_models` keeps -h)
+    main()
