@@ -85,6 +85,14 @@ def test_calibration_trains_equal_steps_writes_its_record_and_furniture_cards_co
     assert built["calibration"] == record and built["training"]["data"] == "furniture"
     assert built["training"]["shapes_with_pose"] == 6 and "only on the 3D-labelled" in built["training"]["pose_labels"]
     assert "--data furniture --labelled 0.5" in built["training"]["command"]
+    assert "cross_view" not in built["training"] and card.CROSS_VIEW_DEVIATION not in built["deviations_from_paper"]
+    args.cross_view = 1.0
+    built = card.build_card(
+        {}, args, "semi", 0, 1.0, 2, 24, labelled, labelled, {"cross_view": 1.0}, [], (0, 0), [], {}
+    )
+    assert (
+        "--cross-view 1" in built["training"]["command"] and card.CROSS_VIEW_DEVIATION in built["deviations_from_paper"]
+    )
 
 
 def test_furniture_runs_have_their_own_names_and_the_calibrated_share(tmp_path, monkeypatch):

@@ -43,6 +43,11 @@ FURNITURE_DEVIATIONS = [
     " the covered share: 32^3 grids of thin furniture parts are wider than their silhouettes",
     *DEVIATIONS[4:],
 ]
+CROSS_VIEW_DEVIATION = (
+    "--cross-view: mask-only training images come as two views of one model (which two pictures show the same object"
+    " is known, their poses are not), and the loop also projects one view's grid under the other's predicted pose;"
+    " the paper's semi-supervised setting pairs each image with its own mask only"
+)
 
 
 def read_calibration() -> dict | None:
@@ -121,6 +126,7 @@ def build_card(
         )
         card["calibration"] = read_calibration()
     if "cross_view" in weights:
+        card["deviations_from_paper"] = [*card["deviations_from_paper"], CROSS_VIEW_DEVIATION]
         training["cross_view"] = (
             "the mask-only half of each batch is drawn as pairs of views of one model; each view's grid is projected "
             "under the pose predicted from the other view against the other's silhouette (loss_weights.cross_view)"
