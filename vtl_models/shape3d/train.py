@@ -104,12 +104,18 @@ def projection_target(mask: torch.Tensor, kind: str = "soft") -> torch.Tensor:
     return F.adaptive_avg_pool2d(mask[:, None], PROJECTION_SIZE)[:, 0]
 
 
-def view_pairs(shape_index: np.ndarray, allowed: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """(2n,) view indices [a1, b1, a2, b2, ...]: n models drawn from the `allowed` shapes, two different views each."""
-    views_of = {}
+def views_by_shape(shape_index: np.ndarray, allowed: np.ndarray) -> dict[int, list[int]]:
+    """The view indices of each `allowed` shape (built once a run: the pairs are drawn from it every step)."""
+    views_of: dict[int, list[int]] = {}
     for view, shape in enumerate(shape_index):
         if allowed[shape]:
-            views_of.setdefault(shape, []).append(view)
+            views_of.setdefault(int(shape), []).append(view)
+    return views_of
+
+
+def view_pairs(views_of: dict[int, list[int]], n: int, rng: np.random.Generator) -> np.ndarray:
+    """(2n,) view indices [a1, b1, a2, b2, ...]: n models drawn from `views_of` (views_by_shape), two different views
+    each."""
     shapes = rng.choice(sorted(views_of), n)
     return np.concatenate([rng.choice(views_of[s], 2, replace=False) for s in shapes]).astype(np.int64)
 
@@ -240,6 +246,7 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
     cross_view = args.cross_view and mode == "semi"
     if cross_view:
         weights = dict(weights, cross_view=args.cross_view)
+        mask_only_views = views_by_shape(data.shape_index, ~labelled)
     start, step, budget = time.time(), 0, minutes * 60
     history = []
 
@@ -254,7 +261,7 @@ def train_one(mode: str, data: ViewBatch, val: ViewBatch, args: argparse.Namespa
         if mode in ("semi", "semi_noproj"):  # half of each batch has 3D labels, half only masks
             half = args.batch // 2
             if cross_view:
-                unlabelled = view_pairs(data.shape_index, ~labelled, (args.batch - half) // 2, rng)
+                unlabelled = view_pairs(mask_only_views, (args.batch - half) // 2, rng)
                 pairs = torch.arange(half, half + unlabelled.size).view(-1, 2)
                 index = np.concatenate([rng.choice(pool_3d, args.batch - unlabelled.size), unlabelled])
             else:
