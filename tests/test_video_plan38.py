@@ -153,6 +153,23 @@ def test_the_copy_mask_penalty_is_where_the_anchors_around_a_step_differ():
     assert (on - off).item() == pytest.approx(terms["copy_moved"].item(), rel=1e-5)
 
 
+def test_the_copy_target_reads_only_single_truth_videos():
+    torch.manual_seed(1)
+    video, mask = torch.rand(2, 8, 3, 16, 16) * 2 - 1, _interpolation_mask(2)
+    truths = video[:, None].repeat(1, 2, 1, 1, 1, 1)
+    truths[1, 1, 4:] = -truths[1, 1, 4:]  # the second video is open: its futures part after step 4
+    mixed = Batch(video, mask, truths, torch.tensor([False, True]))
+    model = _model(3.0)  # a copy mask leaning to "copy": the target's 0s and 1s cost differently
+
+    def copy(batch: Batch) -> float:
+        torch.manual_seed(0)  # the same codes for the first video in both batches
+        return completion_losses(model, batch, 2, ARGS)["copy"].item()
+
+    alone = copy(Batch.of(video[:1], mask[:1]))
+    assert alone > 0 and copy(mixed) == pytest.approx(alone, rel=1e-4)
+    assert copy(Batch(video, mask, truths, torch.tensor([True, True]))) == 0.0
+
+
 def test_a_dis_flow_model_copies_the_flow_interpolation_computed_in_the_loader():
     from vtl_models.video.data import shape_batch
 

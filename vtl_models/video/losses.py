@@ -81,10 +81,14 @@ def completion_losses(model: SRcGAN, batch: Batch, k: int, args) -> dict:
     # the decoded path gets its own matched term: otherwise copying the anchors' blend everywhere (the compositor's
     # easy minimum, found within a few hundred steps) starves it of gradient and the samples never differ
     decoded = (errors(out["decoded"]) * free).sum(3) / free.sum(3)
-    # the copy mask's own target: copy the blend where, per pixel, it is closer to the (first) truth than the decoded
-    # frame; unlike the output loss alone, this keeps a gradient once the mask has saturated at "copy everywhere"
+    # the copy mask's own target: copy the blend where, per pixel, it is closer to the truth than the decoded frame;
+    # unlike the output loss alone, this keeps a gradient once the mask has saturated at "copy everywhere". Only on
+    # single-truth videos: an open clip's samples each follow a future of their own, and against its first truth
+    # alone the target would say "copy" wherever a sample drew the other future, pulling the samples together
     truth = video[:, None]
     closer = (out["blend"] - truth).abs().mean(3, keepdim=True) <= (out["decoded"] - truth).abs().mean(3, keepdim=True)
+    copy = F.binary_cross_entropy_with_logits(out["copy_logits"], closer.float(), reduction="none").flatten(1).mean(1)
+    single = (~batch.open).float()
     # where the anchors around a step differ, something moved there: copying cannot be right, the decoder must draw
     moved = (copy_source(video, mask)[:, :, 3:].mean(2, keepdim=True) > MOVED).float()[:, None]  # 0 at the anchors
     return {
@@ -94,7 +98,7 @@ def completion_losses(model: SRcGAN, batch: Batch, k: int, args) -> dict:
         "mean": per_sample.mean(),
         "anchor": anchor_error,
         "vae": vae_loss(model, anchor_frames, args.beta),
-        "copy": F.binary_cross_entropy_with_logits(out["copy_logits"], closer.float()),
+        "copy": (copy * single).sum() / single.sum().clamp(min=1.0),
         "copy_moved": (out["copy_mask"] * moved).mean(),
         "posterior_kl": posterior_kl,
     }
