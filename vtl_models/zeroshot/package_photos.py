@@ -25,6 +25,8 @@ HERE = Path(__file__).resolve().parent
 PHOTO_ROOT = HERE.parents[1] / "data" / "package_photos"
 TUNING2_FILE = HERE / "tuning2_photos.json"
 HELDOUT2_FILE = HERE / "heldout2_photos.json"
+DEBIAN_PACKAGES = ("gcompris-qt-data", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04", "mate-backgrounds")
+DEBIAN_PACKAGES += ("plasma-workspace-wallpapers", "lxqt-themes", "palapeli-data", "tuxpaint-data")
 
 
 def photo_path(source: str, name: str) -> Path:

@@ -11,8 +11,9 @@ import json
 from pathlib import Path
 
 from vtl_models.images import to_rgb
+from vtl_models.zeroshot import package_photos
 from vtl_models.zeroshot.metrics import per_photo_map
-from vtl_models.zeroshot.photos import EDGE_WEIGHT, PhotoGraph
+from vtl_models.zeroshot.photos import BASELINE_TOP, EDGE_WEIGHT, PhotoGraph
 
 HERE = Path(__file__).resolve().parent
 CHECK_FILE = HERE / "real_photos.json"
@@ -33,6 +34,8 @@ MEASURED_ON = {
 
 def photo_path(source: str, name: str) -> Path | None:
     """Where an installed package keeps a check photo (None when the pip package is not installed)."""
+    if source in package_photos.DEBIAN_PACKAGES:  # copied into data/ by package_photos --extract
+        return package_photos.photo_path(source, name)
     if source == "opencv-doc":
         return OPENCV_DATA / name
     if source == "opencv-doc-examples":
@@ -53,9 +56,13 @@ def load_check(check_file: Path = CHECK_FILE) -> list[dict]:
 
 
 def conse_photo_scores(graph: PhotoGraph, photos: list[dict], beliefs: list) -> list[dict[str, float]]:
-    """Embedding-only baseline (ConSE): the whole image's top ImageNet classes, GloVe cosine with each label."""
+    """Embedding-only baseline (the paper's ConSE): the whole image's top 10 ImageNet classes, GloVe cosine with each
+    label, uncalibrated."""
     return [
-        {label: graph.conse(label, belief.probs[0])[0] for label in photo["present"] + photo["absent"]}
+        {
+            label: graph.conse(label, belief.probs[0], calibrated=False, top_n=BASELINE_TOP)[0]
+            for label in photo["present"] + photo["absent"]
+        }
         for photo, belief in zip(photos, beliefs, strict=True)
     ]
 
