@@ -50,6 +50,11 @@ CONTEXT_EDGES = ((("clothing", 0), ("person", 0)), (("geological_formation", 0),
 CONTEXT_EDGES += ((("shore", 0), ("body_of_water", 0)),)
 
 
+def _below_one(score: float, knee: float = 0.5) -> float:
+    """A score kept below 1 (the calibrated word-vector belief is a z-score): unchanged up to `knee`, then squashed."""
+    return score if score <= knee else knee + (1.0 - knee) * (1.0 - float(np.exp(-(score - knee) / (1.0 - knee))))
+
+
 @dataclass
 class Evidence:
     """One path of belief to a label: a source node, the edge kind, the WordNet path, the score it carried."""
@@ -192,7 +197,8 @@ class PhotoGraph:
         if "embedding" in edges:
             belief, c = self.conse(label, probs[0])
             if belief > 0:
-                found.append(self._evidence(label, c, "embedding", -1, EDGE_WEIGHT["embedding"] * belief, text=label))
+                s = _below_one(EDGE_WEIGHT["embedding"] * belief)
+                found.append(self._evidence(label, c, "embedding", -1, s, text=label))
         for rank, sense in enumerate(self.wordnet.resolve(label)):
             weight = 1.0 / (1.0 + SENSE_DECAY * rank)
             under = np.array([sense in anc for anc in self.class_ancestors])
