@@ -172,7 +172,7 @@ def test_photo_mode_bar_and_table_read_the_photo_mode_block():
     from vtl_models.zeroshot.photo_check import MEASURED_ON
 
     block = {"about": "no learned weights", "measured_on": MEASURED_ON, "tuning_check_mAP": 0.9, "heldout_mAP": 0.8}
-    block |= {"n_photos": {"tuning_check": 28, "heldout": 29}}
+    block |= {"n_photos": {"tuning_check": 28, "tuning2": 38, "heldout": 29, "heldout_v1": 29}}
     block["baselines"] = {"conse": {"tuning_check_mAP": 0.7, "heldout_mAP": 0.6}}
     report = {"metrics": {"heldout_mAP": 0.99}, "photo_mode": block}
     found = [row[1:] for row in verdicts("zeroshot", report) if row[0].metric == "photo_mode.heldout_mAP"]

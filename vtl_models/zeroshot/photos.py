@@ -10,8 +10,10 @@ learn gates from):
                (alp, valley, seashore...) the sky above it, a shore the water beside it (CONTEXT_EDGES)
   similar      positive correlation: a top class with Wu-Palmer similarity >= SIMILAR_WUP to the label
   stuff        detector / colour nodes (stuff.py) with their own synsets, under the label
-  embedding    the paper's word-vector belief: ConSE over the whole image's top ImageNet classes, the GloVe cosine
-               of each class name with the label, weighted by the class probabilities (EMBEDDING_TOP classes)
+  embedding    the paper's word-vector belief: ConSE over the views' average top ImageNet classes, the GloVe
+               cosine of each class name with the label, weighted by the class probabilities (EMBEDDING_TOP classes),
+               calibrated across labels: as a z-score against the label's cosines with all 1,000 class names, so a
+               label near many class names ("tree", "sky") no longer collects belief from any photo
   subordinate  a detector node a few hypernym steps above the label ("person" detected -> "man"), weight 0.5
 """
 
@@ -36,13 +38,21 @@ CROP_SIZE = 160
 SENSE_DECAY = 0.25  # sense i of a label weighs 1 / (1 + SENSE_DECAY * i)
 EDGE_WEIGHT = {"hypernym": 1.0, "stuff": 1.0, "part": 0.8, "context": 0.6, "similar": 0.5, "subordinate": 0.5}
 EDGE_WEIGHT["embedding"] = 0.5
-EMBEDDING_TOP = 10
+# classes in the ConSE sum. Tuning on real_photos.json + tuning2_photos.json (mAP): the calibrated ConSE of the views'
+# average 0.9403 / 0.8723 at 10 classes, 0.9471 / 0.8784 at 20 (uncalibrated, whole image, 10: 0.8976 / 0.8279)
+EMBEDDING_TOP = 20
+BASELINE_TOP = 10  # the uncalibrated ConSE baseline keeps the paper's 10
 SIMILAR_WUP, SIMILAR_TOP = 0.8, 20
 TOP_CLASSES = 10  # a view's belief in a hypernym is the mass of its top classes under it (not the long tail)
 SUBORDINATE_STEPS = 3
 # (classes under this synset) -> (imply this synset): (lemma, sense) pairs
 CONTEXT_EDGES = ((("clothing", 0), ("person", 0)), (("geological_formation", 0), ("sky", 0)))
 CONTEXT_EDGES += ((("shore", 0), ("body_of_water", 0)),)
+
+
+def _below_one(score: float, knee: float = 0.5) -> float:
+    """A score kept below 1 (the calibrated word-vector belief is a z-score): unchanged up to `knee`, then squashed."""
+    return score if score <= knee else knee + (1.0 - knee) * (1.0 - float(np.exp(-(score - knee) / (1.0 - knee))))
 
 
 @dataclass
@@ -112,15 +122,23 @@ class PhotoGraph:
         found = self.vectors.phrase(text)
         return np.zeros(self.vectors.vectors.shape[1], np.float32) if found is None else found
 
-    def conse(self, label: str, whole: np.ndarray) -> tuple[float, int]:
-        """ConSE belief of `label` from whole-image probabilities (1000,), and the class that contributed most."""
+    def conse(
+        self, label: str, probs: np.ndarray, calibrated: bool = True, top_n: int = EMBEDDING_TOP
+    ) -> tuple[float, int]:
+        """ConSE belief of `label` from ImageNet probabilities (1000,), and the class that contributed most.
+        calibrated: as a z-score against the label's cosines with every class name (the paper's plain weighted
+        cosine when False)."""
         vector = self.vectors.phrase(label)
         known = np.abs(self.class_vectors).sum(1) > 0
-        top = [c for c in np.argsort(-whole) if known[c]][:EMBEDDING_TOP]
+        top = [c for c in np.argsort(-probs) if known[c]][:top_n]
         if vector is None or not top:
             return 0.0, int(top[0]) if top else 0
-        terms = whole[top] * (self.class_vectors[top] @ vector)
-        return float(terms.sum() / max(whole[top].sum(), 1e-8)), int(top[int(np.argmax(terms))])
+        terms = probs[top] * (self.class_vectors[top] @ vector)
+        belief = float(terms.sum() / max(probs[top].sum(), 1e-8))
+        if calibrated:
+            cosines = self.class_vectors[known] @ vector
+            belief = (belief - float(cosines.mean())) / max(float(cosines.std()), 1e-8)
+        return belief, int(top[int(np.argmax(terms))])
 
     def _part_closure(self, ancestors: dict[int, int]) -> set[int]:
         """Every part (and each part's hypernyms) of a class or of any of its hypernyms."""
@@ -167,23 +185,27 @@ class PhotoGraph:
 
     def score(self, label: str, beliefs: PhotoBeliefs, edges: tuple[str, ...] = tuple(EDGE_WEIGHT)) -> list[Evidence]:
         """Every path that carries belief to `label`, strongest first (the label's score is the first's)."""
-        best_view = beliefs.probs.max(0)
-        top_k = np.argsort(-beliefs.probs, axis=1)[:, :TOP_CLASSES]
-        head = np.zeros_like(beliefs.probs)  # each view's top classes only
-        np.put_along_axis(head, top_k, np.take_along_axis(beliefs.probs, top_k, 1), 1)
+        # the views' average and the whole image: a class one crop alone is sure of (a terrier in an alpaca's fleece)
+        # no longer outvotes the rest (tuning mAP 0.8976 / 0.8279 -> 0.9076 / 0.8387 on its own)
+        probs = np.stack([beliefs.probs.mean(0), beliefs.probs[0]])
+        best_view = probs.max(0)
+        top_k = np.argsort(-probs, axis=1)[:, :TOP_CLASSES]
+        head = np.zeros_like(probs)  # each view's top classes only
+        np.put_along_axis(head, top_k, np.take_along_axis(probs, top_k, 1), 1)
         top = np.argsort(-best_view)[:SIMILAR_TOP]
         found: list[Evidence] = []
         if "embedding" in edges:
-            belief, c = self.conse(label, beliefs.probs[0])
+            belief, c = self.conse(label, probs[0])
             if belief > 0:
-                found.append(self._evidence(label, c, "embedding", -1, EDGE_WEIGHT["embedding"] * belief, text=label))
+                s = _below_one(EDGE_WEIGHT["embedding"] * belief)
+                found.append(self._evidence(label, c, "embedding", -1, s, text=label))
         for rank, sense in enumerate(self.wordnet.resolve(label)):
             weight = 1.0 / (1.0 + SENSE_DECAY * rank)
             under = np.array([sense in anc for anc in self.class_ancestors])
             if "hypernym" in edges and under.any():
                 view = int(head[:, under].sum(1).argmax())
                 mass = float(head[view, under].sum())
-                c = int(np.argmax(np.where(under, beliefs.probs[view], -1)))
+                c = int(np.argmax(np.where(under, probs[view], -1)))
                 found.append(self._evidence(label, c, "hypernym", sense, weight * mass))
             if "part" in edges:
                 holders = np.array([sense in parts for parts in self.class_parts])
