@@ -78,8 +78,8 @@ def colour_scores(rgb: np.ndarray) -> dict[str, float]:
     green = (hue >= 30) & (hue <= 90) & (sat > 60) & (val > 35)
     sky = (blue & smooth)[top].mean()
     clouds = white[top].mean() * min(1.0, sky / 0.1)  # white near blue sky, not a white wall
-    grass = (green & (texture > 8))[bottom].mean()
-    foliage = (green & (texture > 8)).mean()
+    leafy = green & (texture > 8)
+    grass, foliage = leafy[bottom].mean(), leafy.mean()
     water = (blue & smooth)[bottom].mean() - 0.5 * blue[top].mean()  # below the sky, not the sky reaching down
     return {
         "sky_colour": _saturate(sky, 0.2),
